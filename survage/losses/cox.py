@@ -115,7 +115,9 @@ def cox_nll(
         ``"sum"``: minus the log partial likelihood (equals ``-coxph(...)$loglik[2]`` at the same
         coefficients); ``"mean"``: that divided by the number of events (the weighted number of
         events when ``weights`` are given; 0 when there are no events); ``"none"``: per-sample
-        terms, shape ``(n,)`` in input order (0 for censored samples), summing to ``"sum"``.
+        terms, shape ``(n,)`` in input order, summing to ``"sum"``: 0 for censored samples,
+        :math:`-w_i(\eta_i - \overline{\log d})` for an event, :math:`\overline{\log d}` the
+        average of its tie group's Efron log-denominators (symmetric in the tied events).
 
     Returns
     -------
@@ -207,11 +209,13 @@ def cox_nll(
         log_tied = _segment_logsumexp(x_e, local, n_local)  # log sum_{i in D} w_i exp(eta_i)
         ratio = torch.exp(log_tied[local] - log_risk_e)  # <= 1: D is part of R
         log_den = log_risk_e + torch.log1p(-frac * ratio)
-        if w_e is None:
-            term = eta_e - log_den
-        else:
-            mean_w = torch.zeros_like(count).index_add(0, local, w_e) / count
-            term = w_e * eta_e - mean_w[local] * log_den
+        # The group's m log-denominators carry total weight sum_D w_i (mean weight times m);
+        # each event takes its own weight times their average, so per-sample terms do not
+        # depend on the order of the tied events.
+        mean_log_den = torch.zeros_like(count).index_add(0, local, log_den) / count
+        term = eta_e - mean_log_den[local]
+        if w_e is not None:
+            term = term * w_e
 
     if reduction == "none":
         return eta.new_zeros(n).index_add(0, order[ev], -term)
