@@ -3,6 +3,8 @@
 The losses are pycox's own (``pycox.models.loss``); these wrappers rename the arguments
 (``logits``, ``interval``, ``event``), check them, and raise :class:`SurvageInputError` instead
 of pycox's bare errors. pycox is imported when a function is first called, not at import.
+:func:`discretize_times` fits cut points with pycox ``make_cuts`` but maps times itself (same rule
+as pycox ``LabTransDiscreteTime``, which fails when no event falls inside the grid).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def discretize_times(
     scheme: Literal["equidistant", "quantiles"] = "equidistant",
     min_time: float = 0.0,
 ) -> DiscreteTimes:
-    """Map continuous (time, event) pairs onto discrete intervals (pycox ``LabTransDiscreteTime``).
+    """Map continuous (time, event) pairs onto discrete intervals (pycox ``LabTransDiscreteTime`` rule).
 
     An event is moved to the first cut at or after its time, a censoring to the last cut at or
     before it (so no one is counted at risk past their follow-up); times beyond the last cut are
@@ -57,7 +59,7 @@ def discretize_times(
     Parameters
     ----------
     time
-        Follow-up times, shape ``(n,)``, finite, ``>= min_time``.
+        Follow-up times, shape ``(n,)``, finite, not before the first cut point.
     event
         Event indicator (bool or 0/1), shape ``(n,)``.
     cuts
@@ -67,7 +69,7 @@ def discretize_times(
         When ``cuts`` is a number: ``"equidistant"`` between ``min_time`` and the largest time,
         or ``"quantiles"`` of the Kaplan-Meier estimate.
     min_time
-        Start of the grid when it is fitted.
+        Start of the grid when it is fitted (pycox ``make_cuts``).
 
     Returns
     -------
@@ -85,7 +87,7 @@ def discretize_times(
     Kvamme H, Borgan O (2021). Continuous and discrete-time survival prediction with neural
     networks. Lifetime Data Anal 27:710-736. doi:10.1007/s10985-021-09532-6
     """
-    from pycox.preprocessing.label_transforms import LabTransDiscreteTime
+    from pycox.preprocessing.discretization import make_cuts
 
     t = np.asarray(time, dtype=np.float64).reshape(-1)
     e_raw = np.asarray(event).reshape(-1)
@@ -94,32 +96,35 @@ def discretize_times(
     bad_e = np.flatnonzero((e_raw != 0) & (e_raw != 1))
     if bad_e.size:
         raise SurvageInputError("event has values other than 0/1", column="event", rows=bad_e.tolist(), expected="0/1")
-    bad_t = np.flatnonzero(~np.isfinite(t) | (t < min_time))
+    bad_t = np.flatnonzero(~np.isfinite(t))
     if bad_t.size:
-        raise SurvageInputError("bad times", column="time", rows=bad_t.tolist(), expected=f"finite times >= {min_time}")
+        raise SurvageInputError("non-finite times", column="time", rows=bad_t.tolist(), expected="finite times")
     if scheme not in ("equidistant", "quantiles"):
         raise SurvageInputError(f"unknown scheme {scheme!r}", column="scheme", expected="'equidistant' | 'quantiles'")
-    e = e_raw.astype(np.float64)
+    e = e_raw.astype(bool)
     if isinstance(cuts, (int, np.integer)):
         if cuts < 2:
             raise SurvageInputError(f"cuts = {cuts}", column="cuts", expected="at least 2 cut points")
-        labtrans = LabTransDiscreteTime(int(cuts), scheme=scheme, min_=min_time)
         try:
-            interval, ev = labtrans.fit_transform(t, e)
+            grid = np.asarray(make_cuts(int(cuts), scheme, t, e.astype(np.float64), min_time, "float64"))
         except ValueError as err:  # pycox: "cuts are not unique."
             raise SurvageInputError(str(err), column="cuts", expected="distinct cut points; use fewer") from err
     else:
         grid = np.asarray(cuts, dtype=np.float64).reshape(-1)
-        if grid.size < 2 or not np.all(np.diff(grid) > 0) or not np.all(np.isfinite(grid)):
+        if grid.size < 2 or not np.all(np.isfinite(grid)) or not np.all(np.diff(grid) > 0):
             raise SurvageInputError("cut points must be finite and strictly increasing", column="cuts",
                                     expected="increasing array of length >= 2")
-        labtrans = LabTransDiscreteTime(grid)
-        interval, ev = labtrans.transform(t, e)
-    return DiscreteTimes(
-        cuts=np.asarray(labtrans.cuts, dtype=np.float64),
-        interval=np.asarray(interval, dtype=np.int64),
-        event=np.asarray(ev, dtype=np.float32),
-    )
+    early = np.flatnonzero(t < grid[0])
+    if early.size:
+        raise SurvageInputError("times before the first cut point", column="time", rows=early.tolist(),
+                                expected=f"times >= {grid[0]}")
+    # pycox's rule (DiscretizeUnknownC, censor_side="left"): events to the first cut >= time,
+    # censorings to the last cut <= time, anything past the last cut censored there.
+    past = t > grid[-1]
+    ev = e & ~past
+    interval = np.where(ev, np.searchsorted(grid, t, side="left"), np.searchsorted(grid, t, side="right") - 1)
+    interval = np.minimum(interval, grid.size - 1)
+    return DiscreteTimes(cuts=grid, interval=interval.astype(np.int64), event=ev.astype(np.float32))
 
 
 def _check_discrete(logits: Tensor, interval: Tensor, event: Tensor, reduction: str) -> tuple[Tensor, Tensor]:

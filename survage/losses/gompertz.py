@@ -35,7 +35,10 @@ _SERIES_BELOW = 1e-3
 
 def _to(x: Tensor | float, name: str, like: Tensor, *, cast: bool = True) -> Tensor:
     """``x`` as a tensor on ``like``'s device (and dtype if ``cast``); ``(n, 1)`` becomes ``(n,)``."""
-    t = torch.as_tensor(x, device=like.device)
+    if isinstance(x, Tensor):
+        t = x.to(like.device)
+    else:  # Python numbers and arrays straight to the target dtype (no float32 round trip)
+        t = torch.as_tensor(x, device=like.device, dtype=like.dtype if cast else None)
     if t.ndim == 2 and t.shape[1] == 1:
         t = t.reshape(-1)
     if t.ndim > 1:
