@@ -114,6 +114,8 @@ class SplineReference(HazardReference):
         Per group (order of ``groups_``).
     loglik_ : numpy.ndarray
         Maximised log-likelihood per group.
+    converged_ : numpy.ndarray of bool
+        Whether L-BFGS-B reported convergence, per group.
     groups_, age_range_, n_, n_events_
         See :class:`~survage.bioage.reference.HazardReference`.
 
@@ -174,6 +176,7 @@ class SplineReference(HazardReference):
         self.slopes_ = [p["slopes"] for p in self._params]
         self.log_hazard_at_knots_ = [p["anchors"] for p in self._params]
         self.loglik_ = np.array([p["loglik"] for p in self._params])
+        self.converged_ = np.array([p["converged"] for p in self._params])
 
     def _log_hazard(self, p: dict[str, Any], age: np.ndarray) -> np.ndarray:
         knots = p["knots"]
