@@ -216,3 +216,12 @@ def test_same_seed_same_split_and_event_rate_kept(fl):
         assert abs(ev[part].mean() - rate) < 0.01
     for _, te in kfold_splits(ev, age, k=5, seed=0):
         assert abs(ev[te].mean() - rate) < 0.01
+
+
+def test_log_offset_is_half_the_smallest_positive_training_value():
+    # docstring of ModalityPreprocessor: log(x + offset), offset = half the smallest positive value
+    df = pd.DataFrame({"cac": [0.0, 0.0, 4.0, 10.0, 250.0]})
+    spec = ModalityPreprocessor(["cac"], log_features=["cac"]).fit(df).specs_[0]
+    assert spec.log_offset == 2.0
+    assert spec.mean == pytest.approx(np.mean(np.log(df["cac"] + 2.0)))
+    assert ModalityPreprocessor(["cac"], log_features=["cac"]).fit(df + 1).specs_[0].log_offset == 0.0

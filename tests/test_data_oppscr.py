@@ -357,3 +357,12 @@ def test_write_sheet_is_atomic_and_keeps_exact_headers(tmp_path, fmt):
     assert sorted(x.name for x in tmp_path.iterdir()) == [f"s.{fmt}"]  # no temporary file left
     with pytest.raises(SurvageInputError, match=".csv or .xlsx"):
         write_sheet(pd.DataFrame({"a": [1]}), tmp_path / "s.json")
+
+
+def test_blank_header_with_values_cannot_be_placed(tmp_path):
+    headers = list(SHEET_HEADERS)
+    p = make_sheet(tmp_path / "s.csv", [{"": "stray"}], headers=headers)
+    with pytest.warns(SheetHeaderWarning, match="blank header"):
+        read_oppscr(p)
+    with pytest.raises(SurvageInputError, match="blank header"):
+        read_oppscr(p, strict=True)

@@ -82,7 +82,9 @@ class ModalityPreprocessor:
                 if mn < 0:
                     raise SurvageInputError("negative value in a log-transformed column", column=c,
                                             expected="values >= 0")
-                spec.log_offset = 0.0 if mn > 0 else 0.5 * float(obs[obs > 0].min(initial=1.0))
+                pos = obs[obs > 0]
+                # half the smallest positive training value (1 when none is positive)
+                spec.log_offset = 0.0 if mn > 0 else 0.5 * (float(pos.min()) if pos.size else 1.0)
                 obs = np.log(obs + spec.log_offset)
             if obs.size:
                 spec.median = float(np.median(obs))
