@@ -25,7 +25,7 @@ from survage.data.cohort import Cohort
 from survage.data.preprocessing import CohortPreprocessor
 from survage.data.splits import strata_labels
 from survage.errors import SurvageInputError
-from survage.losses import gompertz_cumulative_hazard
+from survage.losses import expm1_ratio
 from survage.models import model_io
 from survage.models.arrays import ARRAY_MODALITY, cohort_from_arrays
 from survage.models.baseline_hazard import breslow_cumulative_hazard, step_at
@@ -94,8 +94,8 @@ class SurvivalModel:
     def __init__(self, outcomes: Sequence[str] = ("death",), modalities: Sequence[str] = ("demographics", "clinical"),
                  head: Literal["cox", "gompertz"] = "cox", hidden: Sequence[int] = (64,), dropout: float = 0.1,
                  fusion: Literal["concat", "gated"] = "concat", modality_dropout: float = 0.1,
-                 weight_decay: float = 1e-4, lr: float = 1e-3, max_epochs: int = 500, batch_size: int | None = None,
-                 patience: int = 30, validation_fraction: float = 0.15, seed: int = 0,
+                 weight_decay: float = 1e-4, lr: float = 1e-2, max_epochs: int = 500, batch_size: int | None = None,
+                 patience: int = 20, validation_fraction: float = 0.15, seed: int = 0,
                  ties: Literal["efron", "breslow"] = "efron", linear: bool = False, embedding: int | None = None,
                  baseline_ties: Literal["breslow", "efron"] = "breslow", device: str = "cpu") -> None:
         self.outcomes = tuple(outcomes)
@@ -317,7 +317,7 @@ class SurvivalModel:
         head = self.network_.heads[o]
         assert isinstance(head, GompertzHead)
         b = head.shape_b.detach().double().cpu()
-        return gompertz_cumulative_hazard(score[:, None], b, torch.as_tensor(t)[None, :]).numpy()
+        return (torch.exp(score)[:, None] * expm1_ratio(b, torch.as_tensor(t))[None, :]).numpy()
 
     def predict_survival(self, cohort: Cohort, times: Sequence[float] | np.ndarray,
                          outcome: str | None = None) -> np.ndarray:
