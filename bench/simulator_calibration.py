@@ -32,7 +32,7 @@ def main(n: int = 9000, seeds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> None:
               f"±{df['age'].std():.1f}  BA-age sd {np.std(df['true_biological_age'] - df['age']):.1f}")
         ev = {c[:-6]: np.nanmean(df[c]) for c in df.columns if c.endswith("_event")}
         print("   event rates " + " ".join(f"{k}={v:.3f}" for k, v in ev.items()))
-        prev = {c[:-5]: np.mean(df[c] < 0) for c in df.columns if c.endswith("_days") and c not in ("followup_days", "death_days")}
+        prev = {c[:-8]: np.mean(df[c] < 0) for c in df.columns if c.endswith("_dx_days")}
         print("   prevalent " + " ".join(f"{k}={v:.3f}" for k, v in prev.items()))
     mean = {k: np.mean([r[k] for r in rows]) for k in rows[0]}
     print("mean: " + " ".join(f"{k}={v:.3f}" for k, v in mean.items()))

@@ -40,9 +40,10 @@ CT_COEF: dict[str, float] = {
     "l1_mean": 152.0, "l1_age": -2.3, "l1_female_age": -0.5, "l1_bone": -20.0, "l1_sd": 20.0,
     # liver attenuation (HU)
     "liver_mean": 57.0, "liver_cm": -4.5, "liver_hep": -6.0, "liver_fat": -1.0, "liver_sd": 5.5,
-    # aortic calcium: latent y, Agatston = 0 if y <= 0 else scale * expm1(rate * y)
+    # aortic calcium: latent y; raw = scale * expm1(rate * y) for y > 0 (else 0), saturating at
+    # cap (one aortic cross-section holds only so much calcium): cap * (1 - exp(-raw / cap))
     "aoca_int": -0.25, "aoca_age": 0.11, "aoca_cm": 0.60, "aoca_life": 0.25, "aoca_male": 0.25,
-    "aoca_sd": 0.30, "aoca_rate": 2.4, "aoca_scale": 12.0,
+    "aoca_sd": 0.30, "aoca_rate": 2.4, "aoca_scale": 12.0, "aoca_cap": 10000.0,
     # other tissue (organs, bone) making up the rest of the body cross-section
     "other_ref": 210.0, "other_male": 0.10, "other_sd": 0.08,
 }
@@ -95,7 +96,8 @@ def simulate_ct(
              + c["liver_sd"] * e[:, 6])
     y = (c["aoca_int"] + c["aoca_age"] * ac + c["aoca_cm"] * cm + c["aoca_life"] * life
          + c["aoca_male"] * male + c["aoca_sd"] * e[:, 7])
-    agatston = np.where(y > 0, c["aoca_scale"] * np.expm1(c["aoca_rate"] * np.maximum(y, 0.0)), 0.0)
+    raw = c["aoca_scale"] * np.expm1(c["aoca_rate"] * np.maximum(y, 0.0))
+    agatston = np.where(y > 0, c["aoca_cap"] * -np.expm1(-raw / c["aoca_cap"]), 0.0)
     other = c["other_ref"] * (height / 1.7) ** 2 * np.exp(c["other_male"] * male
                                                            + c["other_sd"] * e[:, 8])
     tat = vat + sat + imat

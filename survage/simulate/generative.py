@@ -17,10 +17,8 @@ from survage.errors import SurvageInputError
 from survage.simulate.clinical import simulate_body, simulate_clinical
 from survage.simulate.ct_measures import simulate_ct
 from survage.simulate.outcomes import simulate_outcomes
-from survage.simulate.parameters import DAYS_PER_YEAR, LATENTS, SimulationParameters
+from survage.simulate.parameters import LATENTS, SimulationParameters
 
-#: identifier columns of the canonical frame (sheet: Record ID, Visit ID, PT ID)
-ID_COLUMNS = ("record_id", "visit_id", "pt_id")
 
 #: hidden truth columns written to the sheet after the layout (never features)
 TRUTH_COLUMNS = ("true_biological_age", "true_log_hazard")
@@ -58,25 +56,26 @@ def _check_n(n: object) -> int:
 def _identifiers(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     pt = rng.choice(9_000_000, size=n, replace=False) + 1_000_000
     visit = rng.choice(90_000_000, size=n, replace=False) + 10_000_000
-    return {"record_id": np.arange(1, n + 1), "visit_id": visit.astype(np.int64),
-            "pt_id": pt.astype(np.int64)}
+    return {"Record ID": np.arange(1, n + 1), "Visit ID": visit.astype(np.int64),
+            "PT ID": pt.astype(np.int64)}
 
 
 def _outcome_columns(ev: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Time (years) and event per outcome, by the reading rules of the layout description."""
+    """Time (days) and event per outcome and history flags, by the layout's reading rules."""
     fu = ev["followup_days"]
     died = ~np.isnan(ev["death_days"])
-    out = {"death_time": fu / DAYS_PER_YEAR, "death_event": died.astype(float)}
+    out = {"death_time": fu.copy(), "death_event": died.astype(float)}
+    hist = {}
     for name in OUTCOMES[1:]:
         comps = COMPOSITE_OUTCOMES.get(name, (name,))
         d = np.column_stack([ev[f"{c}_days"] for c in comps])
         prevalent = (d < 0).any(axis=1)
         first = np.nanmin(np.where(np.isnan(d), np.inf, d), axis=1)
         inc = np.isfinite(first) & ~prevalent
-        t = np.where(inc, first, fu) / DAYS_PER_YEAR
-        out[f"{name}_time"] = np.where(prevalent, np.nan, t)
+        out[f"{name}_time"] = np.where(prevalent, np.nan, np.where(inc, first, fu))
         out[f"{name}_event"] = np.where(prevalent, np.nan, inc.astype(float))
-    return out
+        hist[f"history_{name}"] = prevalent.astype(float)
+    return {**out, **hist}
 
 
 def simulate_cohort(n: int, *, seed: int, params: SimulationParameters | None = None) -> pd.DataFrame:
@@ -94,12 +93,14 @@ def simulate_cohort(n: int, *, seed: int, params: SimulationParameters | None = 
     Returns
     -------
     pandas.DataFrame
-        One row per person: identifiers (``record_id``, ``visit_id``, ``pt_id``),
-        ``followup_days``, the clinical columns (canonical names; ``frs_10y``/``frax_*`` in
-        percent, unrounded, unbounded), ``death_days``, per DX pair ``{event}_dx`` (text) and
-        ``{event}_days`` (negative = before the CT), the CT measures, per outcome
-        ``{outcome}_time`` (years) and ``{outcome}_event`` (NaN where a prevalent condition
-        leaves the person out), the hidden truth ``true_biological_age`` and
+        One row per person, named as :func:`survage.data.oppscr.read_oppscr` names its frame:
+        identifiers (``Record ID``, ``Visit ID``, ``PT ID``), ``followup_days``, the clinical
+        columns (canonical names; ``frs_10y``/``frax_*`` in percent, unrounded and unbounded),
+        ``death_days``, per DX pair ``{event}_dx_text`` and ``{event}_dx_days`` (negative = before
+        the CT), the CT measures, per outcome ``{outcome}_time`` (days from the CT) and
+        ``{outcome}_event`` (NaN where a prevalent condition leaves the person out),
+        ``history_{outcome}`` (condition present before the CT), the hidden truth
+        ``true_biological_age`` and
         ``true_log_hazard``, and hidden generative variables (``height_m``, ``imat_area``,
         ``latent_*``) that never appear in the sheet. Blank sheet cells are NaN.
 
@@ -156,8 +157,8 @@ def simulate_cohort(n: int, *, seed: int, params: SimulationParameters | None = 
     cols: dict[str, np.ndarray] = {**ids, "followup_days": ev["followup_days"], **clinical,
                                    "death_days": ev["death_days"]}
     for _, _, event in DX_PAIRS:
-        cols[f"{event}_dx"] = ev[f"{event}_dx"]
-        cols[f"{event}_days"] = ev[f"{event}_days"]
+        cols[f"{event}_dx_text"] = ev[f"{event}_dx"]
+        cols[f"{event}_dx_days"] = ev[f"{event}_days"]
     cols.update({c: ct[c] for c in CT_HEADERS.values()})
     cols.update(_outcome_columns(ev))
     cols.update({"true_biological_age": ba, "true_log_hazard": log_hazard,

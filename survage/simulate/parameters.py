@@ -37,13 +37,13 @@ def _events() -> dict[str, EventParameters]:
     return {
         # the four cardiovascular processes; CVD DX is the first of them
         "stroke": EventParameters(-6.75, 0.085, {"cardiometabolic": 0.45, "lifestyle": 0.30,
-                                                 "ageing": 0.35, "male": 0.15}, 2.0),
+                                                 "ageing": 0.35, "male": 0.15}, 5.0),
         "mi": EventParameters(-6.75, 0.07, {"cardiometabolic": 0.55, "lifestyle": 0.35,
-                                            "ageing": 0.25, "male": 0.55}, 2.0),
+                                            "ageing": 0.25, "male": 0.55}, 5.0),
         "heart_failure": EventParameters(-6.85, 0.09, {"cardiometabolic": 0.45, "sarcopenia": 0.30,
-                                                       "ageing": 0.45, "male": 0.25}, 1.5),
+                                                       "ageing": 0.45, "male": 0.25}, 4.0),
         "other_cvd": EventParameters(-6.25, 0.07, {"cardiometabolic": 0.45, "lifestyle": 0.30,
-                                                   "ageing": 0.25, "male": 0.20}, 2.0),
+                                                   "ageing": 0.25, "male": 0.20}, 5.0),
         "diabetes": EventParameters(-4.75, 0.03, {"cardiometabolic": 0.75, "adiposity": 0.45,
                                                   "hepatic": 0.30}, 9.0),
         # fracture sites: the bone factor dominates; falls (sarcopenia) add
@@ -55,7 +55,7 @@ def _events() -> dict[str, EventParameters]:
         "humerus_fracture": EventParameters(-7.0, 0.07, {"bone": 0.6, "sarcopenia": 0.25,
                                                          "male": -0.6}, 3.0),
         "pathologic_fracture": EventParameters(-8.3, 0.06, {"bone": 0.5, "ageing": 0.3}, 2.0),
-        "alzheimers": EventParameters(-8.6, 0.14, {"ageing": 0.45, "cardiometabolic": 0.15}, 0.5),
+        "alzheimers": EventParameters(-7.8, 0.14, {"ageing": 0.45, "cardiometabolic": 0.15}, 0.5),
         "cancer_1": EventParameters(-4.75, 0.06, {"lifestyle": 0.40, "ageing": 0.25,
                                                   "male": 0.20}, 5.0),
         "cancer_2": EventParameters(-3.9, 0.04, {"lifestyle": 0.35}, 0.0),
