@@ -260,7 +260,8 @@ class SurvivalModel:
         return self
 
     def _build(self) -> MultimodalSurvivalNet:
-        return build_network(self.in_features_, self.outcomes, head=self.head, hidden=self.hidden,
+        widths = {m: self.in_features_[m] for m in self.modalities_}  # mask column order = modalities_
+        return build_network(widths, self.outcomes, head=self.head, hidden=self.hidden,
                              dropout=self.dropout, fusion=self.fusion, modality_dropout=self.modality_dropout,
                              embedding=self.embedding, linear=self.linear)
 
