@@ -4,11 +4,13 @@ The loss is the negative log partial likelihood of Cox (1972) as computed by R's
 ``survival::coxph``: risk sets ``R(t) = {j : T_j >= t}`` (a person censored at ``t`` is still at
 risk at ``t``), separate risk sets per stratum, and R's case-weight conventions.
 
-Algorithm (O(n log n), no Python loop over event times): sort once by (stratum, time
-descending); the log of each risk-set sum is a cumulative ``logsumexp`` (stable for scores of any
-magnitude: no ``exp`` of an unshifted score is ever formed); tied-event groups are found from
-consecutive equal times and the Efron correction is evaluated per event with segment (scatter)
-reductions.
+Algorithm (O(n log n) for the one sort, O(n) after it; no Python loop over event times; see
+:mod:`survage.losses.cox_terms`): sort once by (stratum, time descending); tie groups are runs of
+equal (stratum, time); risk-set sums are cumulative sums read at group ends, taken after
+shifting by the largest score in float64, or as a cumulative log-sum-exp over groups when
+strata are given or scores are spread too widely for the shift (so any magnitude is stable). The
+Efron correction is evaluated per event from its rank within its tie group. The gradient is
+analytic (a custom autograd function; first derivatives only).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import torch
 from torch import Tensor
 
 from survage.errors import SurvageInputError
+from survage.losses.cox_terms import CoxTerms, make_layout
 from survage.losses.validation import (
     Reduction,
     as_vector,
@@ -30,49 +33,6 @@ from survage.losses.validation import (
 )
 
 Ties = Literal["efron", "breslow"]
-
-# Strata are laid out as a padded (n_strata, longest stratum) matrix for one vectorised
-# cumulative logsumexp while that matrix holds at most this many times n cells; beyond it
-# (very unbalanced strata) the strata are processed one after another.
-_PAD_FACTOR = 4
-
-
-def _segmented_logcumsumexp(x: Tensor, new_segment: Tensor) -> Tensor:
-    """Cumulative logsumexp of ``x`` restarting where ``new_segment`` is true.
-
-    Parameters
-    ----------
-    x
-        Values, shape ``(n,)``.
-    new_segment
-        Boolean, shape ``(n - 1,)``: true where position ``k + 1`` starts a new segment.
-
-    Returns
-    -------
-    Tensor
-        ``out[k] = log sum exp(x[s..k])`` with ``s`` the start of the segment holding ``k``.
-    """
-    n = x.shape[0]
-    starts = torch.cat([x.new_zeros(1, dtype=torch.long), torch.nonzero(new_segment).reshape(-1) + 1])
-    n_seg = starts.shape[0]
-    if n_seg == 1:
-        return torch.logcumsumexp(x, 0)
-    lengths = torch.diff(torch.cat([starts, starts.new_tensor([n])]))
-    longest = int(lengths.max())
-    if n_seg * longest <= _PAD_FACTOR * n + 1024:
-        seg = torch.cat([new_segment.new_zeros(1, dtype=torch.long), new_segment.long()]).cumsum(0)
-        pos = torch.arange(n, device=x.device) - starts[seg]
-        padded = x.new_full((n_seg, longest), float("-inf")).index_put((seg, pos), x)
-        return torch.logcumsumexp(padded, 1)[seg, pos]
-    pieces = torch.split(x, lengths.tolist())
-    return torch.cat([torch.logcumsumexp(p, 0) for p in pieces])
-
-
-def _segment_logsumexp(x: Tensor, seg: Tensor, n_seg: int) -> Tensor:
-    """``out[g] = log sum_{k : seg[k] = g} exp(x[k])``, shifted by each segment's maximum."""
-    shift = x.new_full((n_seg,), float("-inf")).scatter_reduce(0, seg, x.detach(), reduce="amax")
-    total = x.new_zeros(n_seg).index_add(0, seg, torch.exp(x - shift[seg]))
-    return torch.log(total) + shift
 
 
 def cox_nll(
@@ -163,64 +123,12 @@ def cox_nll(
     d = event_as_float(event, eta.dtype)
     w = check_weights(weights, eta.dtype) if weights is not None else None
 
-    # One ordering: by stratum, then time descending (risk set of row k = rows 0..k of its stratum
-    # plus the rows tied with it).
-    order = torch.argsort(time, descending=True, stable=strata is not None)
-    if strata is not None:
-        order = order[torch.argsort(strata[order], stable=True)]
-    t_s = time[order]
-    eta_s = eta[order]
-    x_s = eta_s if w is None else eta_s + torch.log(w[order])
-
-    new_group = t_s[1:] != t_s[:-1]
-    if strata is not None:
-        s_s = strata[order]
-        new_stratum = s_s[1:] != s_s[:-1]
-        new_group = new_group | new_stratum
-        log_cum = _segmented_logcumsumexp(x_s, new_stratum)
-    else:
-        log_cum = torch.logcumsumexp(x_s, 0)
-    group = torch.cat([new_group.new_zeros(1, dtype=torch.long), new_group.long()]).cumsum(0)
-    last = torch.nonzero(torch.cat([new_group, new_group.new_ones(1)])).reshape(-1)
-    log_risk = log_cum[last]  # log sum_{j in R} w_j exp(eta_j), one per tie group
-
-    ev = torch.nonzero(d[order] > 0).reshape(-1)
-    g_e = group[ev]
-    eta_e = eta_s[ev]
-    w_e = w[order][ev] if w is not None else None
-    log_risk_e = log_risk[g_e]
-
-    if ties == "breslow" or ev.numel() == 0:
-        term = eta_e - log_risk_e
-        if w_e is not None:
-            term = term * w_e
-    else:
-        # Efron: rank l of each event within its tied-event group (events are contiguous in g_e).
-        change = g_e[1:] != g_e[:-1]
-        local = torch.cat([change.new_zeros(1, dtype=torch.long), change.long()]).cumsum(0)
-        n_local = int(local[-1]) + 1
-        count = torch.zeros(n_local, dtype=eta.dtype, device=eta.device).index_add(
-            0, local, torch.ones_like(eta_e)
-        )
-        first = torch.cumsum(count, 0) - count
-        rank = torch.arange(ev.numel(), device=eta.device, dtype=eta.dtype) - first[local]
-        frac = rank / count[local]
-        x_e = x_s[ev]
-        log_tied = _segment_logsumexp(x_e, local, n_local)  # log sum_{i in D} w_i exp(eta_i)
-        ratio = torch.exp(log_tied[local] - log_risk_e)  # <= 1: D is part of R
-        log_den = log_risk_e + torch.log1p(-frac * ratio)
-        # The group's m log-denominators carry total weight sum_D w_i (mean weight times m);
-        # each event takes its own weight times their average, so per-sample terms do not
-        # depend on the order of the tied events.
-        mean_log_den = torch.zeros_like(count).index_add(0, local, log_den) / count
-        term = eta_e - mean_log_den[local]
-        if w_e is not None:
-            term = term * w_e
-
+    efron = ties == "efron"
+    per = CoxTerms.apply(eta, make_layout(time, d > 0, strata, w, efron), efron)
     if reduction == "none":
-        return eta.new_zeros(n).index_add(0, order[ev], -term)
-    total = -term.sum()
+        return per
+    total = per.sum()
     if reduction == "sum":
         return total
-    n_events = w_e.sum() if w_e is not None else eta.new_tensor(float(ev.numel()))
+    n_events = (w * d).sum() if w is not None else d.sum()
     return total / torch.where(n_events > 0, n_events, torch.ones_like(n_events))
