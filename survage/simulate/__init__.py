@@ -10,10 +10,20 @@
 
 from survage.simulate.files import simulate_sheet_to_file
 from survage.simulate.generative import simulate_cohort
-from survage.simulate.images import render_images
 from survage.simulate.parameters import SimulationParameters
 from survage.simulate.sheet import to_sheet
 from survage.simulate.targets import APPROXIMATE_TARGETS, AUROC_TARGETS, five_year_death_auroc
+
+
+
+def __getattr__(name: str) -> object:
+    # render_images needs survage.imaging (MONAI), slow to import: loaded on first use
+    if name == "render_images":
+        from survage.simulate.images import render_images
+
+        return render_images
+    raise AttributeError(f"module 'survage.simulate' has no attribute {name!r}")
+
 
 __all__ = ["APPROXIMATE_TARGETS", "AUROC_TARGETS", "SimulationParameters", "five_year_death_auroc",
            "render_images", "simulate_cohort", "simulate_sheet_to_file", "to_sheet"]

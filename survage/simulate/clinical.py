@@ -62,7 +62,7 @@ def simulate_clinical(
     u = rng.random((n, 4))
     ac = age - 57.0
     life, cm, hep, bone = z["lifestyle"], z["cardiometabolic"], z["hepatic"], z["bone"]
-    tobacco = (u[:, 0] < _logistic(-0.9 + 1.6 * life - 0.01 * ac)).astype(float)
+    tobacco = (u[:, 0] < _logistic(-1.3 + 3.0 * life - 0.01 * ac)).astype(float)
     alcohol = (u[:, 1] < _logistic(-3.6 + 1.2 * life + 0.7 * hep + 0.5 * male)).astype(float)
     sbp = 126.0 + 0.55 * ac + 7.0 * cm + 3.0 * male + 13.0 * e[:, 0]
     sbp = np.clip(sbp, 90.0, 220.0)

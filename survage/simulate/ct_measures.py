@@ -35,14 +35,14 @@ CT_COEF: dict[str, float] = {
     "muscle_sarc": -0.09, "muscle_fat": 0.06, "muscle_sd": 0.09,
     # muscle attenuation (HU)
     "mhu_mean": 37.0, "mhu_male": 2.0, "mhu_age": -0.65, "mhu_sarc": -5.5, "mhu_fat": -1.5,
-    "mhu_sd": 3.3,
+    "mhu_sd": 3.8,
     # L1 trabecular attenuation (HU)
     "l1_mean": 152.0, "l1_age": -2.3, "l1_female_age": -0.5, "l1_bone": -20.0, "l1_sd": 20.0,
     # liver attenuation (HU)
-    "liver_mean": 57.0, "liver_cm": -4.5, "liver_hep": -6.0, "liver_fat": -1.0, "liver_sd": 5.5,
+    "liver_mean": 57.0, "liver_cm": -4.5, "liver_hep": -6.0, "liver_fat": -1.0, "liver_sd": 6.5,
     # aortic calcium: latent y; raw = scale * expm1(rate * y) for y > 0 (else 0), saturating at
     # cap (one aortic cross-section holds only so much calcium): cap * (1 - exp(-raw / cap))
-    "aoca_int": -0.25, "aoca_age": 0.11, "aoca_cm": 0.60, "aoca_life": 0.25, "aoca_male": 0.25,
+    "aoca_int": -0.25, "aoca_age": 0.11, "aoca_cm": 0.60, "aoca_life": 0.10, "aoca_male": 0.25,
     "aoca_sd": 0.30, "aoca_rate": 2.4, "aoca_scale": 12.0, "aoca_cap": 10000.0,
     # other tissue (organs, bone) making up the rest of the body cross-section
     "other_ref": 210.0, "other_male": 0.10, "other_sd": 0.08,

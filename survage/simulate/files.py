@@ -8,7 +8,6 @@ from pathlib import Path
 from survage.data.sheet_io import SHEET_SUFFIXES, write_sheet
 from survage.errors import SurvageInputError
 from survage.simulate.generative import simulate_cohort
-from survage.simulate.images import render_images
 from survage.simulate.sheet import IMAGE_COLUMN, to_sheet
 
 
@@ -44,6 +43,8 @@ def simulate_sheet_to_file(
                                 expected="an existing folder")
     df = simulate_cohort(n, seed=seed)
     if images is not None:
+        from survage.simulate.images import render_images  # survage.imaging is slow to import
+
         paths = render_images(df, images, seed=seed)
         df[IMAGE_COLUMN] = [os.path.relpath(p, path.parent.resolve()) for p in paths]
     return write_sheet(to_sheet(df, seed=seed), path)

@@ -16,7 +16,7 @@ from survage.data.oppscr_layout import COMPOSITE_OUTCOMES, CT_HEADERS, DX_PAIRS,
 from survage.errors import SurvageInputError
 from survage.simulate.clinical import simulate_body, simulate_clinical
 from survage.simulate.ct_measures import simulate_ct
-from survage.simulate.outcomes import simulate_outcomes
+from survage.simulate.outcomes import simulate_history, simulate_outcomes
 from survage.simulate.parameters import LATENTS, SimulationParameters
 
 
@@ -121,12 +121,15 @@ def simulate_cohort(n: int, *, seed: int, params: SimulationParameters | None = 
     w = w / np.sqrt(np.sum(w ** 2))
     ageing = zmat @ w
     z = {name: zmat[:, k] for k, name in enumerate(LATENTS)}
-    ba = age + p.delta_sd * ageing + p.male_offset * male
+    cov = {**z, "ageing": ageing, "adiposity": adiposity, "male": male}
+    history = simulate_history(rng, age=age, covariates=cov, params=p)
+    burden = sum(years * ~np.isnan(history[name]) for name, years in p.history_burden.items())
+    ba = age + p.delta_sd * ageing + p.male_offset * male + burden
     log_hazard = p.gompertz_alpha + p.gompertz_beta * ba
 
     body = simulate_body(rng, age=age, male=male, z=z, adiposity=adiposity)
-    cov = {**z, "ageing": ageing, "adiposity": adiposity, "male": male}
-    ev = simulate_outcomes(rng, age=age, male=male, log_hazard=log_hazard, covariates=cov, params=p)
+    ev = simulate_outcomes(rng, age=age, male=male, log_hazard=log_hazard, covariates=cov,
+                           history=history, params=p)
     diabetes0 = (ev["diabetes_days"] < 0).astype(float)
     fracture0 = np.column_stack([ev[f"{c}_days"] < 0 for c in COMPOSITE_OUTCOMES["fracture"]]).any(axis=1)
     clin = simulate_clinical(rng, age=age, male=male, bmi=body["bmi"], z=z, diabetes=diabetes0,

@@ -66,9 +66,31 @@ def _days(t_years: np.ndarray) -> np.ndarray:
     return np.maximum(np.rint(t_years * DAYS_PER_YEAR), 1.0)
 
 
+def simulate_history(
+    rng: np.random.Generator, *, age: np.ndarray, covariates: dict[str, np.ndarray],
+    params: SimulationParameters,
+) -> dict[str, np.ndarray]:
+    """Conditions present before the CT: negative day counts (NaN = not prevalent).
+
+    P(prevalent_k) = 1 - exp(-exp(lp_k) * prevalent_years_k), the diagnosis day uniform over
+    :data:`PREVALENT_DAYS` before the CT. ``cancer_2`` is never prevalent.
+    """
+    n = len(age)
+    out = {}
+    for name, p in params.events.items():
+        if name == "cancer_2":
+            continue
+        lp = _linear_predictor(p, age, covariates)
+        prev = rng.random(n) < -np.expm1(-np.exp(lp) * p.prevalent_years)
+        days = -rng.integers(*PREVALENT_DAYS, size=n).astype(float)
+        out[name] = np.where(prev, days, np.nan)
+    return out
+
+
 def simulate_outcomes(
     rng: np.random.Generator, *, age: np.ndarray, male: np.ndarray, log_hazard: np.ndarray,
-    covariates: dict[str, np.ndarray], params: SimulationParameters,
+    covariates: dict[str, np.ndarray], history: dict[str, np.ndarray],
+    params: SimulationParameters,
 ) -> dict[str, np.ndarray]:
     """Follow-up, death and every DX pair, as day counts and texts.
 
@@ -83,6 +105,9 @@ def simulate_outcomes(
     covariates
         Named per-person covariates the diagnosis hazards load on (latent factors, ``ageing``,
         ``adiposity``, ``male``).
+    history
+        Prevalent conditions from :func:`simulate_history` (no incident diagnosis is drawn
+        for a condition already present).
     params
         Model parameters.
 
@@ -110,11 +135,10 @@ def simulate_outcomes(
         if name == "cancer_2":
             continue
         lp = _linear_predictor(p, age, covariates)
-        prev = rng.random(n) < -np.expm1(-np.exp(lp) * p.prevalent_years)
+        prev = ~np.isnan(history[name])
         t = gompertz_times(rng, lp, p.slope)
-        prev_days = -rng.integers(*PREVALENT_DAYS, size=n).astype(float)
         inc = ~prev & (t <= end)
-        days[name] = np.where(prev, prev_days, np.where(inc, np.minimum(_days(t), fu_days), np.nan))
+        days[name] = np.where(prev, history[name], np.where(inc, np.minimum(_days(t), fu_days), np.nan))
 
     # CVD = the first of the cardiovascular processes (a prevalent one first of all)
     comp = list(CVD_COMPONENTS)

@@ -79,6 +79,9 @@ class SimulationParameters:
         Weights of the latent factors (:data:`LATENTS`) in delta; normalised to unit variance.
     male_offset
         Years added to the biological age of men (their higher all-cause mortality).
+    history_burden
+        Years added to the biological age by a condition present before the CT (seen only by
+        the clinical record, through the negative DX day counts).
     gompertz_beta, gompertz_alpha
         Death hazard h(t) = exp(alpha + beta * (BA + t)), t in years after the CT.
     followup_range
@@ -96,11 +99,15 @@ class SimulationParameters:
     age_sd: float = 9.0
     age_range: tuple[float, float] = (40.0, 85.0)
     p_male: float = 0.46
-    delta_sd: float = 11.0
-    delta_weights: tuple[float, ...] = (0.62, 0.52, 0.25, 0.25, 0.34, 0.33)
+    delta_sd: float = 12.0
+    delta_weights: tuple[float, ...] = (0.62, 0.52, 0.25, 0.25, 0.60, 0.33)
     male_offset: float = 3.0
+    history_burden: dict[str, float] = field(default_factory=lambda: {
+        "cancer_1": 6.0, "heart_failure": 8.0, "mi": 4.0, "stroke": 4.0, "other_cvd": 2.0,
+        "diabetes": 3.0,
+    })
     gompertz_beta: float = 0.088
-    gompertz_alpha: float = -10.55
+    gompertz_alpha: float = -10.8
     followup_range: tuple[float, float] = (5.5, 13.5)
     dropout_fraction: float = 0.06
     dropout_floor: float = 0.5

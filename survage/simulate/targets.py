@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
 from survage.errors import SurvageInputError
 from survage.simulate.parameters import DAYS_PER_YEAR
@@ -63,4 +62,6 @@ def five_year_death_auroc(frame: pd.DataFrame, column: str, direction: int = +1,
     if y.all() or not y.any():
         raise SurvageInputError("need both deaths within the horizon and survivors beyond it",
                                 column=column, expected="both classes present")
+    from sklearn.metrics import roc_auc_score  # imported here: sklearn is slow to import
+
     return float(roc_auc_score(y, direction * x[keep]))
