@@ -152,6 +152,19 @@ def _place_calcium(
     return placed
 
 
+def _vertebra_centre_y(cavity: np.ndarray, x_mm: np.ndarray, y_mm: np.ndarray, vx: float, vy: float,
+                       margin: float) -> float:
+    """Lowest (most posterior) centre row, in mm, at which the vertebral body stays inside the cavity."""
+    best = math.inf
+    for j in np.flatnonzero(np.abs(x_mm) <= vx):
+        rows = np.flatnonzero(cavity[:, j])
+        if rows.size == 0:
+            return -math.inf
+        half = vy * math.sqrt(max(0.0, 1.0 - (x_mm[j] / vx) ** 2))
+        best = min(best, float(y_mm[rows.max()]) - margin - half)
+    return best if math.isfinite(best) else -math.inf
+
+
 def _noise(rng: np.random.Generator, n: int, sd: float, *, centre: str = "mean") -> np.ndarray:
     if n == 0 or sd == 0:
         return np.zeros(n)
@@ -236,7 +249,8 @@ def render_l3_slice(
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
     y_mm, x_mm = (yy - c) * s, (xx - c) * s
     b_body = aspect * a_body
-    radius = np.hypot(x_mm / a_body, y_mm / b_body) * (1.0 + 0.03 * _smooth_field(gen, size, size / 12))
+    wobble = np.clip(_smooth_field(gen, size, size / 12), -2.0, 2.0)
+    radius = np.hypot(x_mm / a_body, y_mm / b_body) * (1.0 + 0.03 * wobble)
     rank = np.empty(size * size, dtype=np.int64)
     rank[np.argsort(radius.ravel(), kind="stable")] = np.arange(size * size)
     rank = rank.reshape(size, size)
@@ -250,7 +264,7 @@ def render_l3_slice(
     a_cav = a_body * math.sqrt(n_cavity / count["total_body_area"])
     b_cav = aspect * a_cav
     vx, vy = _VERTEBRA_SEMI_MM
-    vy_c = b_cav - vy - 3.0
+    vy_c = _vertebra_centre_y(cavity, x_mm[0], y_mm[:, 0], vx, vy, margin=3.0)
     vert_r = np.hypot(x_mm / vx, (y_mm - vy_c) / vy)
     vertebra = vert_r <= 1.0
     trabecular = np.hypot(x_mm / (vx - _CORTEX_MM), (y_mm - vy_c) / (vy - _CORTEX_MM)) <= 1.0
