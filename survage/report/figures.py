@@ -60,7 +60,7 @@ def calibration_figure(calibration: Mapping[str, Any]) -> bytes:
         ax.set_title(f"{h} years: ICI {fmt(c['ici'], d)}, E50 {fmt(c['e50'], d)}, "
                      f"E90 {fmt(c['e90'], d)}", fontsize=8)
         ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle(f"Calibration ({calibration['method']})", fontsize=9)
+    fig.suptitle(f"Calibration: {calibration.get('method_short', calibration['method'])}", fontsize=9)
     return _png(fig)
 
 
@@ -73,7 +73,7 @@ def km_figure(km: Mapping[str, Any]) -> bytes:
                 label=f"{g['label']} (n={g['n']:,}, events={g['events']:,})")
     ax.set_xlabel("Years since baseline")
     ax.set_ylabel(f"Survival free of {km['outcome']}")
-    ax.set_title(f"Kaplan-Meier by quartile of age acceleration ({km['clock_label']})", fontsize=9)
+    ax.set_title("Kaplan-Meier by quartile of age acceleration", fontsize=9)
     ax.legend(fontsize=7, loc="lower left")
     ax.grid(alpha=0.3)
     return _png(fig)
@@ -91,14 +91,14 @@ def scatter_figure(clocks: Mapping[str, Any]) -> bytes:
         ax.plot([lo, hi], [lo, hi], color="0.3", lw=1, ls="--")
         ax.set_xlabel("Chronological age, years")
         ax.set_ylabel("Biological age, years")
-        ax.set_title(f"{c.get('label', name)}: r = {fmt(c['correlation'], PRECISION['corr'])}",
+        ax.set_title(f"{c.get('short', name)}: r = {fmt(c['correlation'], PRECISION['corr'])}",
                      fontsize=8)
     return _png(fig)
 
 
 def hazard_ratio_figure(clocks: Mapping[str, Any]) -> bytes:
     """Forest plot of age-adjusted hazard ratios of acceleration, per SD and per year."""
-    fig = _new_figure(6.0, 0.5 + 0.45 * 2 * max(len(clocks), 1) + 0.6)
+    fig = _new_figure(6.0, 1.0 + 0.4 * 2 * max(len(clocks), 1))
     ax = fig.subplots()
     labels: list[str] = []
     y = 0
@@ -110,7 +110,7 @@ def hazard_ratio_figure(clocks: Mapping[str, Any]) -> bytes:
             e, lo, hi = est["estimate"], est.get("lower", est["estimate"]), est.get("upper", est["estimate"])
             ax.errorbar([e], [y], xerr=[[e - lo], [hi - e]], fmt="s", color="C0" if key == "hr_per_sd" else "C1",
                         capsize=3)
-            labels.append(f"{c.get('label', name)} {what}")
+            labels.append(f"{c.get('short', name)} {what}")
             y += 1
     ax.axvline(1.0, color="0.5", lw=1, ls="--")
     ax.set_yticks(range(len(labels)), labels, fontsize=8)

@@ -98,8 +98,8 @@ class ModelConfig:
     modalities
         Modalities of the primary (multimodal) model.
     single_modality
-        Also fit one model per modality of ``modalities`` (with ``demographics`` added to each
-        non-demographic modality), the comparators of the paired differences.
+        Also fit one model per modality of ``modalities`` (that modality alone), the comparators
+        of the paired differences (against the best of them on the validation rows).
     baselines
         Classical comparators: ``cox`` (lifelines Cox on the same features), ``age_gompertz``
         (Gompertz model on age alone).
@@ -121,11 +121,24 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Optimisation settings of the neural models."""
+    """Optimisation settings of the neural models (AdamW, early stopping on validation loss).
 
-    epochs: int = 40
-    batch_size: int = 512
-    learning_rate: float = 1e-3
+    Attributes
+    ----------
+    epochs
+        Maximum number of epochs.
+    batch_size
+        ``None``: full batch (the Cox partial likelihood over all training rows, the default);
+        an integer: mini-batches with risk sets formed within each batch.
+    learning_rate, weight_decay
+        AdamW settings.
+    patience
+        Epochs without a lower validation loss before stopping.
+    """
+
+    epochs: int = 60
+    batch_size: int | None = None
+    learning_rate: float = 1e-2
     weight_decay: float = 1e-4
     patience: int = 8
 
@@ -165,12 +178,20 @@ class BioAgeConfig:
         Published clocks to compare with where their inputs exist: ``phenoage``, ``kdm``.
     scatter_points
         How many (CA, BA) points the report's scatter plot may show (a random sample).
+    interval_members
+        Size of the deep ensemble (the primary model and ``interval_members - 1`` refits with
+        other seeds, primary outcome only) whose spread gives each person's biological-age
+        interval; 0 or 1: no interval.
+    interval_level
+        Coverage of the percentile interval.
     """
 
     horizon: float = 10.0
     phenoage_constant: float = DEFAULT_PHENOAGE_CONSTANT
     baselines: tuple[Literal["phenoage", "kdm"], ...] = ("phenoage", "kdm")
     scatter_points: int = 1500
+    interval_members: int = 5
+    interval_level: float = 0.95
 
 
 @dataclass(frozen=True)
@@ -349,9 +370,9 @@ def _check_values(cfg: ExperimentConfig, source: str) -> None:
         raise bad("model.hidden", list(m.hidden), "positive widths")
     if not 0 <= m.dropout < 1:
         raise bad("model.dropout", m.dropout, "a probability in [0, 1)")
-    for key, v in (("training.epochs", tr.epochs), ("training.batch_size", tr.batch_size),
+    for key, v in (("training.epochs", tr.epochs), ("training.batch_size", tr.batch_size or 2),
                    ("training.patience", tr.patience)):
-        if v < 1:
+        if v < 1 or (key == "training.batch_size" and v < 2):
             raise bad(key, v, "a positive integer")
     if tr.learning_rate <= 0:
         raise bad("training.learning_rate", tr.learning_rate, "a positive number")
@@ -368,6 +389,10 @@ def _check_values(cfg: ExperimentConfig, source: str) -> None:
     if not 0.05 < ba.phenoage_constant < 0.2:
         raise bad("bioage.phenoage_constant", ba.phenoage_constant,
                   "a value near 0.090165 (Levine et al. 2018) or 0.09165")
+    if ba.interval_members < 0:
+        raise bad("bioage.interval_members", ba.interval_members, "an integer >= 0")
+    if not 0 < ba.interval_level < 1:
+        raise bad("bioage.interval_level", ba.interval_level, "a level in (0, 1)")
     if ba.scatter_points < 0:
         raise bad("bioage.scatter_points", ba.scatter_points, "an integer >= 0")
     if cfg.seed < 0:

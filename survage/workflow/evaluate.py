@@ -1,0 +1,175 @@
+"""Test-set evaluation of several models with one shared (paired) bootstrap.
+
+Every model is scored on the same bootstrap resamples of the test rows, so differences between
+models come with paired percentile intervals (Efron & Tibshirani 1993, An Introduction to the
+Bootstrap, doi:10.1007/978-1-4899-4541-9). Metrics: Harrell's C, Uno's C truncated at the last
+horizon, cumulative/dynamic AUC per horizon and the integrated Brier score (see
+``survage.metrics``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from survage.report.tables import horizon_label
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """One model's test-set predictions for one outcome.
+
+    Attributes
+    ----------
+    risk
+        Risk score per person (higher = worse), ``(n,)``.
+    surv
+        Predicted survival ``(n, len(times))`` at :attr:`EvalGrid.times`.
+    """
+
+    risk: np.ndarray
+    surv: np.ndarray
+
+
+@dataclass(frozen=True)
+class EvalGrid:
+    """Times at which survival is predicted: the horizons and the IBS grid (both in years)."""
+
+    horizons: np.ndarray
+    ibs_times: np.ndarray
+
+    @property
+    def times(self) -> np.ndarray:
+        """Sorted union of horizons and IBS times."""
+        return np.unique(np.r_[self.horizons, self.ibs_times])
+
+    def columns(self, which: np.ndarray) -> np.ndarray:
+        """Column positions of ``which`` in :attr:`times`."""
+        return np.searchsorted(self.times, which)
+
+
+def eval_grid(horizons: Sequence[float], test_time: np.ndarray, n_ibs: int = 20) -> EvalGrid:
+    """Horizons inside the test follow-up and an IBS grid from 0.5 years to the last horizon."""
+    h = np.asarray([x for x in horizons if x < np.nanmax(test_time)], dtype=float)
+    if h.size == 0:
+        from survage.errors import SurvageInputError
+
+        raise SurvageInputError("no horizon lies within the test follow-up", column="evaluation.horizons",
+                                expected=f"horizons below {np.nanmax(test_time):.2f} years")
+    start = min(0.5, h[0] / 2)
+    return EvalGrid(h, np.linspace(start, h[-1], n_ibs))
+
+
+def _point(train: tuple[np.ndarray, np.ndarray], t: np.ndarray, e: np.ndarray, p: Predictions,
+           grid: EvalGrid) -> np.ndarray:
+    """All metrics of one model on one (re)sample: [harrell, uno, auc_h..., ibs]."""
+    from survage.metrics.auc import time_dependent_auc
+    from survage.metrics.brier import integrated_brier_score
+    from survage.metrics.concordance import harrell_c, uno_c
+
+    tau = float(grid.horizons[-1])
+    hc = harrell_c(t, e, p.risk).estimate
+    uc = uno_c(train[0], train[1], t, e, p.risk, tau).estimate
+    # AUC: the risk of the event by each horizon, 1 - S(h), where survival is predicted
+    risk_h = 1.0 - p.surv[:, grid.columns(grid.horizons)]
+    auc = time_dependent_auc(train[0], train[1], t, e, risk_h, grid.horizons).auc
+    ibs = integrated_brier_score(train[0], train[1], t, e, p.surv[:, grid.columns(grid.ibs_times)],
+                                 grid.ibs_times).estimate
+    return np.r_[hc, uc, auc, ibs]
+
+
+def metric_names(grid: EvalGrid) -> list[str]:
+    """Names of the columns of :func:`_point`."""
+    return ["harrell_c", "uno_c", *[f"td_auc@{horizon_label(h)}" for h in grid.horizons], "ibs"]
+
+
+def bootstrap_metrics(
+    train: tuple[np.ndarray, np.ndarray], time: np.ndarray, event: np.ndarray,
+    preds: Mapping[str, Predictions], grid: EvalGrid, *, n_boot: int, seed: int,
+    progress: bool = False,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Point estimates and bootstrap replicates of every metric for every model.
+
+    The same resamples (drawn with ``numpy.random.default_rng(seed)``) serve every model.
+    A resample on which a metric cannot be computed (no events before a horizon) is dropped
+    for all models.
+
+    Returns
+    -------
+    point, reps
+        ``point[name]``: ``(n_metrics,)``; ``reps[name]``: ``(n_valid_boot, n_metrics)``.
+    """
+    from survage.errors import SurvageInputError
+
+    point = {k: _point(train, time, event, p, grid) for k, p in preds.items()}
+    rng = np.random.default_rng(seed)
+    n = time.shape[0]
+    reps: dict[str, list[np.ndarray]] = {k: [] for k in preds}
+    it: Any = range(n_boot)
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(it, desc="bootstrap", unit="resample", leave=False)
+    for _ in it:
+        idx = rng.integers(0, n, n)
+        try:
+            vals = {k: _point(train, time[idx], event[idx], Predictions(p.risk[idx], p.surv[idx]), grid)
+                    for k, p in preds.items()}
+        except SurvageInputError:
+            continue
+        for k, v in vals.items():
+            reps[k].append(v)
+    width = len(metric_names(grid))
+    return point, {k: np.array(v).reshape(-1, width) for k, v in reps.items()}
+
+
+def ci(est: float, reps: np.ndarray, level: float = 0.95) -> dict[str, float | None]:
+    """``{"estimate", "lower", "upper"}`` with percentile bootstrap limits (None without replicates)."""
+    if reps.size < 2:
+        return {"estimate": float(est), "lower": None, "upper": None}
+    a = (1 - level) / 2
+    lo, hi = np.quantile(reps, [a, 1 - a])
+    return {"estimate": float(est), "lower": float(lo), "upper": float(hi)}
+
+
+def metrics_section(point: np.ndarray, reps: np.ndarray, grid: EvalGrid, n: int, events: int) -> dict[str, Any]:
+    """One model's ``metrics[outcome]`` entry of ``metrics.json``."""
+    names = metric_names(grid)
+    col = {m: i for i, m in enumerate(names)}
+    out: dict[str, Any] = {
+        "n": int(n), "events": int(events),
+        "harrell_c": ci(point[col["harrell_c"]], reps[:, col["harrell_c"]]),
+        "uno_c": ci(point[col["uno_c"]], reps[:, col["uno_c"]]),
+        "uno_tau_years": float(grid.horizons[-1]),
+        "td_auc": {horizon_label(h): ci(point[col[f"td_auc@{horizon_label(h)}"]],
+                                        reps[:, col[f"td_auc@{horizon_label(h)}"]]) for h in grid.horizons},
+        "ibs": ci(point[col["ibs"]], reps[:, col["ibs"]]),
+        "ibs_range_years": [float(grid.ibs_times[0]), float(grid.ibs_times[-1])],
+        "n_bootstrap": int(reps.shape[0]),
+    }
+    return out
+
+
+def paired_differences(point: Mapping[str, np.ndarray], reps: Mapping[str, np.ndarray], grid: EvalGrid,
+                       reference: str, outcome: str,
+                       metrics: Sequence[str] = ("harrell_c", "uno_c", "ibs")) -> list[dict[str, Any]]:
+    """Model minus reference for each metric, paired percentile CI and two-sided bootstrap p.
+
+    The p-value is ``2 min(P*(d <= 0), P*(d >= 0))`` over the paired replicates ``d``
+    (Efron & Tibshirani 1993, ch. 15-16).
+    """
+    col = {m: i for i, m in enumerate(metric_names(grid))}
+    out = []
+    for name in point:
+        if name == reference:
+            continue
+        for m in metrics:
+            d_point = float(point[name][col[m]] - point[reference][col[m]])
+            d = reps[name][:, col[m]] - reps[reference][:, col[m]]
+            p = float(min(1.0, 2 * min((d <= 0).mean(), (d >= 0).mean()))) if d.size else None
+            out.append({"outcome": outcome, "model": name, "reference": reference, "metric": m,
+                        "difference": ci(d_point, d), "p_value": p})
+    return out

@@ -1,0 +1,106 @@
+"""Fit the models a study compares: the primary model, single-modality models and baselines.
+
+All models share the prediction interface of ``survage.models`` (``predict_risk``,
+``predict_survival``, ``predict_cumulative_hazard``, ``save``/``load``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from survage.data.cohort import Cohort
+from survage.workflow.config import ExperimentConfig
+
+#: name of the primary model in ``metrics.json``
+PRIMARY = "primary"
+
+
+@dataclass
+class Fitted:
+    """A fitted model with its description for the report."""
+
+    name: str
+    label: str
+    kind: str
+    modalities: tuple[str, ...]
+    model: Any
+    outcomes: tuple[str, ...]
+    description: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def neural_model(cfg: ExperimentConfig, modalities: tuple[str, ...], outcomes: tuple[str, ...],
+                 seed: int) -> Any:
+    """An unfitted :class:`survage.models.SurvivalModel` with the config's settings."""
+    from survage.models import SurvivalModel
+
+    m, t = cfg.model, cfg.training
+    return SurvivalModel(outcomes=outcomes, modalities=modalities, head=m.loss, hidden=m.hidden,
+                         dropout=m.dropout, weight_decay=t.weight_decay, lr=t.learning_rate,
+                         max_epochs=t.epochs, batch_size=t.batch_size, patience=t.patience,
+                         validation_fraction=0.0, seed=seed)
+
+
+def _describe(mods: tuple[str, ...]) -> str:
+    return " + ".join(mods)
+
+
+def fit_neural(cfg: ExperimentConfig, name: str, label: str, modalities: tuple[str, ...],
+               outcomes: tuple[str, ...], train: Cohort, validation: Cohort | None, seed: int) -> Fitted:
+    """Fit one neural model (early stopping on ``validation`` when given)."""
+    model = neural_model(cfg, modalities, outcomes, seed).fit(train, validation)
+    desc = (f"{'DeepSurv' if cfg.model.loss == 'cox' else 'Gompertz'} network, hidden {list(cfg.model.hidden)}, "
+            f"dropout {cfg.model.dropout}, AdamW lr {cfg.training.learning_rate}, weight decay "
+            f"{cfg.training.weight_decay}, {model.n_epochs_} epochs (best {model.best_epoch_}); inputs: "
+            f"{_describe(modalities)}; outcomes: {', '.join(outcomes)}.")
+    return Fitted(name, label, "neural", modalities, model, outcomes, desc,
+                  {"epochs": int(model.n_epochs_), "best_epoch": int(model.best_epoch_)})
+
+
+def baseline_class(name: str) -> Any | None:
+    """The baseline estimator class ``name`` of ``survage.models`` (None when not installed)."""
+    try:
+        return getattr(importlib.import_module("survage.models"), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def fit_baseline(kind: str, cfg: ExperimentConfig, outcomes: tuple[str, ...], fit_cohort: Cohort,
+                 seed: int) -> Fitted | None:
+    """Fit a classical baseline (``cox`` or ``age_gompertz``); None when its class is missing."""
+    if kind == "cox":
+        cls = baseline_class("LifelinesCox")
+        if cls is None:
+            return None
+        mods = tuple(cfg.model.modalities)
+        model = _construct(cls, outcomes=outcomes, modalities=mods).fit(fit_cohort)
+        return Fitted("cox", f"Cox PH ({_describe(mods)})", "cox", mods, model, outcomes,
+                      f"Cox proportional hazards (lifelines, Efron ties) on {_describe(mods)}, same preprocessing.")
+    if kind == "age_gompertz":
+        cls = baseline_class("AgeGompertz")
+        if cls is None:
+            return None
+        model = _construct(cls, outcomes=outcomes).fit(fit_cohort)
+        return Fitted("age_gompertz", "Gompertz (age only)", "age_gompertz", ("demographics",), model, outcomes,
+                      "Gompertz proportional hazards on chronological age alone: the reference a biological "
+                      "age must beat.")
+    raise ValueError(kind)  # pragma: no cover - validated by the config
+
+
+def _construct(cls: Any, **kwargs: Any) -> Any:
+    """Instantiate ``cls`` with the keyword arguments its constructor accepts."""
+    import inspect
+
+    params = inspect.signature(cls).parameters
+    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        return cls(**kwargs)
+    return cls(**{k: v for k, v in kwargs.items() if k in params})
+
+
+def load_fitted_model(directory: Any) -> Any:
+    """Load a model saved by a study (``SurvivalModel.load``)."""
+    from survage.models import SurvivalModel
+
+    return SurvivalModel.load(directory)
