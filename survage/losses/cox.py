@@ -124,10 +124,12 @@ def cox_nll(
     w = check_weights(weights, eta.dtype) if weights is not None else None
 
     efron = ties == "efron"
-    per = CoxTerms.apply(eta, make_layout(time, d > 0, strata, w, efron), efron)
+    layout = make_layout(time, d > 0, strata, w, efron)
+    terms = CoxTerms.apply(eta, layout, efron)  # float64, one per event, in sorted order
     if reduction == "none":
-        return per
-    total = per.sum()
+        rows = layout.order.index_select(0, layout.ev_pos)
+        return torch.zeros(n, dtype=terms.dtype, device=eta.device).scatter(0, rows, terms).to(eta.dtype)
+    total = terms.sum().to(eta.dtype)
     if reduction == "sum":
         return total
     n_events = (w * d).sum() if w is not None else d.sum()

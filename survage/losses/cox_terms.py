@@ -44,27 +44,37 @@ _FAST_MIN = 1e-200
 class Layout:
     """Sort order and tie structure of (stratum, time), shared by forward and backward.
 
-    Per-row tensors are in sorted order (stratum, then time descending).
+    Row tensors are in sorted order (stratum, then time descending); event tensors list the
+    events in that order (so each tie group's events are consecutive).
     """
 
     order: Tensor  # (n,) sorted position -> input row
     group: Tensor  # (n,) tie-group id (0..n_groups-1), nondecreasing
     last: Tensor  # (n_groups,) sorted position of each group's last row
     group_new_stratum: Tensor | None  # (n_groups - 1,) bool: group g + 1 starts a stratum
-    event: Tensor  # (n,) float64 0/1
     weight: Tensor | None  # (n,) float64 case weights
-    n_events: Tensor  # (n_groups,) float64 events per tie group (unweighted count m)
-    rank: Tensor | None  # (n,) float64 rank of each event within its group (Efron only)
+    ev_pos: Tensor  # (k,) sorted positions of the events
+    ev_group: Tensor  # (k,) tie group of each event
+    n_events: Tensor  # (n_groups,) float64 events per tie group (m_g)
+    ev_end: Tensor  # (n_groups,) long: number of events in groups 0..g
+    rank: Tensor | None  # (k,) float64 rank of each event within its group (Efron only)
+    ev_weight: Tensor | None  # (k,) float64 weights of the events
 
 
 def group_sum(v: Tensor, last: Tensor) -> Tensor:
     """Sums of ``v`` over consecutive groups ending at positions ``last`` (float64 cumsum)."""
     ends = torch.cumsum(v, 0).index_select(0, last)
-    return torch.diff(ends, dim=0, prepend=ends.new_zeros((1,) + ends.shape[1:]))
+    return torch.diff(ends, prepend=ends.new_zeros(1))
+
+
+def event_group_sum(v: Tensor, layout: Layout) -> Tensor:
+    """Per tie group sums of an event-level ``v`` (0 for groups without events)."""
+    cs = torch.cat([v.new_zeros(1), torch.cumsum(v, 0)])
+    return cs.index_select(0, layout.ev_end) - cs.index_select(0, layout.ev_end - layout.n_events.long())
 
 
 def make_layout(time: Tensor, event: Tensor, strata: Tensor | None, weights: Tensor | None, efron: bool) -> Layout:
-    """Sort once and find the tie groups (consecutive equal (stratum, time)).
+    """Sort once and find the tie groups (consecutive equal (stratum, time)) and the events.
 
     Parameters
     ----------
@@ -76,8 +86,9 @@ def make_layout(time: Tensor, event: Tensor, strata: Tensor | None, weights: Ten
     Returns
     -------
     Layout
-        The ordering and group structure.
+        The ordering, group and event structure.
     """
+    n = time.shape[0]
     order = torch.argsort(time, descending=True, stable=strata is not None)
     if strata is not None:
         order = order.index_select(0, torch.argsort(strata.index_select(0, order), stable=True))
@@ -90,20 +101,27 @@ def make_layout(time: Tensor, event: Tensor, strata: Tensor | None, weights: Ten
         if bool(new_stratum.any()):
             new_group = new_group | new_stratum
             group_new_stratum = torch.masked_select(new_stratum, new_group)
-    is_last = torch.cat([new_group, new_group.new_ones(1)])
+    is_last = torch.ones(n, dtype=torch.bool, device=time.device)
+    is_last[:-1] = new_group
     last = torch.nonzero(is_last).reshape(-1)
-    group = torch.cat([new_group.new_zeros(1, dtype=torch.long), new_group.long()]).cumsum(0)
-    ev = event.index_select(0, order).to(torch.float64)
-    cum_ev = torch.cumsum(ev, 0)
-    ends = cum_ev.index_select(0, last)
-    n_events = torch.diff(ends, prepend=ends.new_zeros(1))
-    rank = cum_ev - 1.0 - (ends - n_events).index_select(0, group) if efron else None
+    group = torch.zeros(n, dtype=torch.long, device=time.device)
+    torch.cumsum(new_group, 0, out=group[1:])
+    ev_pos = torch.nonzero(event.index_select(0, order)).reshape(-1)
+    ev_group = group.index_select(0, ev_pos)
+    counts = torch.bincount(ev_group, minlength=last.shape[0])
+    ev_end = torch.cumsum(counts, 0)
+    n_events = counts.to(torch.float64)
+    rank = None
+    if efron:
+        first = (ev_end - counts).index_select(0, ev_group)
+        rank = (torch.arange(ev_pos.shape[0], device=time.device) - first).to(torch.float64)
     w = weights.index_select(0, order).to(torch.float64) if weights is not None else None
-    return Layout(order, group, last, group_new_stratum, ev, w, n_events, rank)
+    w_e = w.index_select(0, ev_pos) if w is not None else None
+    return Layout(order, group, last, group_new_stratum, w, ev_pos, ev_group, n_events, ev_end, rank, w_e)
 
 
 def _segment_logsumexp(x: Tensor, seg: Tensor, n_seg: int) -> Tensor:
-    """``out[g] = log sum_{k : seg[k] = g} exp(x[k])`` (float64; ``-inf`` for all ``-inf``)."""
+    """``out[g] = log sum_{k : seg[k] = g} exp(x[k])`` (float64; ``-inf`` for empty groups)."""
     shift = torch.full((n_seg,), float("-inf"), dtype=torch.float64, device=x.device)
     shift = shift.scatter_reduce_(0, seg, x, reduce="amax")
     shift = torch.where(torch.isfinite(shift), shift, 0.0)
@@ -125,7 +143,8 @@ def _risk_fast(x_s: Tensor, layout: Layout, efron: bool) -> tuple[Tensor, Tensor
     log_d = torch.log(d_shifted) + shift
     ratio = torch.zeros_like(log_d)
     if efron:
-        ratio = (group_sum(e * layout.event, layout.last) / d_shifted).clamp_(0.0, 1.0)
+        tied = event_group_sum(e.index_select(0, layout.ev_pos), layout)
+        ratio = (tied / d_shifted).clamp_(0.0, 1.0)
     return log_d, ratio, e, d_shifted
 
 
@@ -136,63 +155,67 @@ def _risk_exact(x_s: Tensor, layout: Layout, efron: bool) -> tuple[Tensor, Tenso
     log_d = segmented_logcumsumexp(log_risk_g, layout.group_new_stratum)
     ratio = torch.zeros_like(log_d)
     if efron:
-        x_ev = torch.where(layout.event > 0, x_s, float("-inf"))
-        ratio = torch.exp(_segment_logsumexp(x_ev, layout.group, n_groups) - log_d).clamp_(max=1.0)
+        log_tied = _segment_logsumexp(x_s.index_select(0, layout.ev_pos), layout.ev_group, n_groups)
+        ratio = torch.exp(log_tied - log_d).clamp_(0.0, 1.0)
     return log_d, ratio
 
 
 class CoxTerms(torch.autograd.Function):
-    """``CoxTerms.apply(eta, layout, efron)``: per-sample negative log partial likelihood terms.
+    """``CoxTerms.apply(eta, layout, efron)``: negative log partial likelihood term of each event.
 
-    Returns shape ``(n,)`` in input order (0 for censored rows); first derivatives only.
+    ``eta`` is in input order; the result, shape ``(k,)`` float64, lists the events in the
+    layout's order (``layout.order[layout.ev_pos]`` are their input rows). Censored rows have
+    no term of their own. First derivatives only.
     """
 
     @staticmethod
     def forward(ctx: Any, eta: Tensor, layout: Layout, efron: bool) -> Tensor:  # type: ignore[override]
-        q, ev, w = layout.group, layout.event, layout.weight
         eta_s = eta.detach().index_select(0, layout.order).to(torch.float64)
-        x_s = eta_s if w is None else eta_s + torch.log(w)
+        x_s = eta_s if layout.weight is None else eta_s + torch.log(layout.weight)
         fast = _risk_fast(x_s, layout, efron)
         if fast is not None:
             log_d, ratio, e, d_shifted = fast
         else:
             (log_d, ratio), e, d_shifted = _risk_exact(x_s, layout, efron), None, None
         m_safe = layout.n_events.clamp_min(1.0)
+        g_e = layout.ev_group
         frac = None
         if efron and layout.rank is not None:
-            # non-event rows have frac in [-1, 1): finite, and masked by ev
-            frac = layout.rank / m_safe.index_select(0, q)
-            corr = torch.log1p(-frac * ratio.index_select(0, q)) * ev
-            avg_g = log_d + group_sum(corr, layout.last) / m_safe
+            frac = layout.rank / m_safe.index_select(0, g_e)
+            corr = torch.log1p(-frac * ratio.index_select(0, g_e))
+            avg_g = log_d + event_group_sum(corr, layout) / m_safe
         else:
             avg_g = log_d
-        out_s = (avg_g.index_select(0, q) - eta_s) * ev
-        if w is not None:
-            out_s = out_s * w
-        ctx.layout, ctx.efron, ctx.fast = layout, efron, fast is not None
+        out_e = avg_g.index_select(0, g_e) - eta_s.index_select(0, layout.ev_pos)
+        if layout.ev_weight is not None:
+            out_e = out_e * layout.ev_weight
+        ctx.layout, ctx.efron, ctx.fast, ctx.eta_dtype = layout, efron, fast is not None, eta.dtype
         saved = (x_s, log_d, ratio) if fast is None else (e, d_shifted, ratio)
         ctx.save_for_backward(*saved, *(() if frac is None else (frac,)))
-        return torch.empty_like(out_s).scatter_(0, layout.order, out_s).to(eta.dtype)
+        return out_e
 
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, grad_out: Tensor) -> tuple[Tensor, None, None]:  # type: ignore[override]
         layout: Layout = ctx.layout
-        q, ev, w, last = layout.group, layout.event, layout.weight, layout.last
+        q, g_e, ev_pos = layout.group, layout.ev_group, layout.ev_pos
         if ctx.efron:
             first, scale, ratio, frac = ctx.saved_tensors
         else:
             first, scale, ratio = ctx.saved_tensors
-        gamma = grad_out.index_select(0, layout.order).to(torch.float64)
-        u = gamma * ev if w is None else gamma * ev * w
-        u_g = group_sum(u, last)
+        n, k = q.shape[0], ev_pos.shape[0]
+        if k == 0:
+            return torch.zeros(n, dtype=ctx.eta_dtype, device=q.device), None, None
+        gamma = grad_out.to(torch.float64)
+        u = gamma if layout.ev_weight is None else gamma * layout.ev_weight
+        u = u.expand(k)
+        u_g = event_group_sum(u, layout)
         b_g = None
         if ctx.efron:
             m_safe = layout.n_events.clamp_min(1.0)
-            inv = ev / (1.0 - frac * ratio.index_select(0, q))
-            sums = group_sum(torch.stack([inv, inv * frac], dim=1), last)
-            a_g = u_g / m_safe * sums[:, 0]
-            b_g = u_g / m_safe * sums[:, 1]
+            inv = 1.0 / (1.0 - frac * ratio.index_select(0, g_e))
+            a_g = u_g / m_safe * event_group_sum(inv, layout)
+            b_g = u_g / m_safe * event_group_sum(inv * frac, layout)
         else:
             a_g = u_g
         if ctx.fast:
@@ -200,8 +223,9 @@ class CoxTerms(torch.autograd.Function):
             e, d_shifted = first, scale
             tail = torch.flip(torch.cumsum(torch.flip(a_g / d_shifted, (0,)), 0), (0,))
             grad_s = e * tail.index_select(0, q)
+            corr = -u
             if b_g is not None:
-                grad_s = grad_s - ev * e * (b_g / d_shifted).index_select(0, q)
+                corr = corr - e.index_select(0, ev_pos) * (b_g / d_shifted).index_select(0, g_e)
         else:
             x_s, log_d = first, scale
             gns = layout.group_new_stratum
@@ -210,8 +234,10 @@ class CoxTerms(torch.autograd.Function):
             if bool((a_g < 0).any()):
                 log_neg = segmented_logcumsumexp(torch.log((-a_g).clamp_min(0.0)) - log_d, gns, reverse=True)
                 grad_s = grad_s - torch.exp(x_s + log_neg.index_select(0, q))
+            corr = -u
             if b_g is not None:
-                grad_s = grad_s - ev * b_g.index_select(0, q) * torch.exp(x_s - log_d.index_select(0, q))
-        grad_s = grad_s - u
+                share = torch.exp(x_s.index_select(0, ev_pos) - log_d.index_select(0, g_e))
+                corr = corr - b_g.index_select(0, g_e) * share
+        grad_s = grad_s.index_add_(0, ev_pos, corr)
         grad = torch.empty_like(grad_s).scatter_(0, layout.order, grad_s)
-        return grad.to(grad_out.dtype), None, None
+        return grad.to(ctx.eta_dtype), None, None
