@@ -106,7 +106,11 @@ def cox_nll(
     """
     eta = as_vector(log_hazard, "log_hazard")
     if not eta.is_floating_point():
-        raise SurvageInputError("log_hazard must be floating point", column="log_hazard", expected="float tensor")
+        raise SurvageInputError(
+            "log_hazard must be floating point",
+            column="log_hazard",
+            expected="float tensor",
+        )
     n = eta.shape[0]
     if n == 0:
         raise SurvageInputError("no samples", column="log_hazard", expected="at least one sample")

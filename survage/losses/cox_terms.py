@@ -13,9 +13,11 @@ Two ways to get ``D_g`` (and the tied-event sums ``E_g`` for Efron):
 * exact (strata, or scores spread over more than ~460 log units): per-group log-sum-exp, then a
   cumulative log-sum-exp over groups, restarting per stratum.
 
-Forward, with ``r_g = E_g / D_g``, ``m_g`` events in group g and Efron fraction ``f = rank / m_g``:
-``out_k = d_k w_k (avg_l log(D_g (1 - f_l r_g)) - eta_k)`` (Breslow: ``f = 0``).
-Backward with upstream ``gamma``: ``u_k = gamma_k d_k w_k``, ``U_g`` its group sum,
+The events are listed once (positions in sorted order), so the Efron work is per event, not
+per row. Forward, with ``r_g = E_g / D_g``, ``m_g`` events in group g and Efron fraction
+``f = rank / m_g``, the term of event k in group g is
+``out_k = w_k (avg_l log(D_g (1 - f_l r_g)) - eta_k)`` (Breslow: ``f = 0``).
+Backward with upstream ``gamma`` (per event): ``u_k = gamma_k w_k``, ``U_g`` its group sum,
 ``a_g = U_g / m_g sum_l 1 / (1 - f_l r_g)``, ``b_g = U_g / m_g sum_l f_l / (1 - f_l r_g)``
 (Breslow: ``a_g = U_g``, ``b_g = 0``), and
 ``dL/deta_k = w_k exp(eta_k) [sum_{groups g' at or after g(k), same stratum} a_g' / D_g'
@@ -73,7 +75,9 @@ def event_group_sum(v: Tensor, layout: Layout) -> Tensor:
     return cs.index_select(0, layout.ev_end) - cs.index_select(0, layout.ev_end - layout.n_events.long())
 
 
-def make_layout(time: Tensor, event: Tensor, strata: Tensor | None, weights: Tensor | None, efron: bool) -> Layout:
+def make_layout(
+    time: Tensor, event: Tensor, strata: Tensor | None, weights: Tensor | None, efron: bool
+) -> Layout:
     """Sort once and find the tie groups (consecutive equal (stratum, time)) and the events.
 
     Parameters

@@ -75,7 +75,8 @@ def segmented_logcumsumexp(v: Tensor, new_segment: Tensor | None, *, reverse: bo
     n = v.shape[0]
     if new_segment is None or n <= 1 or not bool(new_segment.any()):
         return logcumsumexp(v)
-    starts = torch.cat([new_segment.new_zeros(1, dtype=torch.long), torch.nonzero(new_segment).reshape(-1) + 1])
+    inner = torch.nonzero(new_segment).reshape(-1) + 1
+    starts = torch.cat([inner.new_zeros(1), inner])
     lengths = torch.diff(torch.cat([starts, starts.new_tensor([n])]))
     longest = int(lengths.max())
     n_seg = starts.shape[0]

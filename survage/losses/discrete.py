@@ -92,15 +92,33 @@ def discretize_times(
     t = np.asarray(time, dtype=np.float64).reshape(-1)
     e_raw = np.asarray(event).reshape(-1)
     if e_raw.shape[0] != t.shape[0]:
-        raise SurvageInputError(f"event has length {e_raw.shape[0]}", column="event", expected=f"length {t.shape[0]}")
+        raise SurvageInputError(
+            f"event has length {e_raw.shape[0]}",
+            column="event",
+            expected=f"length {t.shape[0]}",
+        )
     bad_e = np.flatnonzero((e_raw != 0) & (e_raw != 1))
     if bad_e.size:
-        raise SurvageInputError("event has values other than 0/1", column="event", rows=bad_e.tolist(), expected="0/1")
+        raise SurvageInputError(
+            "event has values other than 0/1",
+            column="event",
+            rows=bad_e.tolist(),
+            expected="0/1",
+        )
     bad_t = np.flatnonzero(~np.isfinite(t))
     if bad_t.size:
-        raise SurvageInputError("non-finite times", column="time", rows=bad_t.tolist(), expected="finite times")
+        raise SurvageInputError(
+            "non-finite times",
+            column="time",
+            rows=bad_t.tolist(),
+            expected="finite times",
+        )
     if scheme not in ("equidistant", "quantiles"):
-        raise SurvageInputError(f"unknown scheme {scheme!r}", column="scheme", expected="'equidistant' | 'quantiles'")
+        raise SurvageInputError(
+            f"unknown scheme {scheme!r}",
+            column="scheme",
+            expected="'equidistant' | 'quantiles'",
+        )
     e = e_raw.astype(bool)
     if isinstance(cuts, (int, np.integer)):
         if cuts < 2:
@@ -108,7 +126,11 @@ def discretize_times(
         try:
             grid = np.asarray(make_cuts(int(cuts), scheme, t, e.astype(np.float64), min_time, "float64"))
         except ValueError as err:  # pycox: "cuts are not unique."
-            raise SurvageInputError(str(err), column="cuts", expected="distinct cut points; use fewer") from err
+            raise SurvageInputError(
+                str(err),
+                column="cuts",
+                expected="distinct cut points; use fewer",
+            ) from err
     else:
         grid = np.asarray(cuts, dtype=np.float64).reshape(-1)
         if grid.size < 2 or not np.all(np.isfinite(grid)) or not np.all(np.diff(grid) > 0):

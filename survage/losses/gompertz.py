@@ -209,7 +209,12 @@ def gompertz_nll(
         bad = t < s
         if bool(bad.any()):
             rows = [int(i) for i in torch.nonzero(bad).reshape(-1)[:10].tolist()]
-            raise SurvageInputError("time (exit) before entry", column="time", rows=rows, expected="time >= entry")
+            raise SurvageInputError(
+                "time (exit) before entry",
+                column="time",
+                rows=rows,
+                expected="time >= entry",
+            )
         cum = torch.exp(a + b * s) * expm1_ratio(b, t - s)
     per = cum - d * (a + b * t)
     if w is not None:

@@ -70,14 +70,24 @@ def check_finite(x: Tensor, name: str) -> None:
     """Raise if ``x`` holds NaN or infinite values."""
     bad = ~torch.isfinite(x)
     if bool(bad.any()):
-        raise SurvageInputError(f"{name} has non-finite values", column=name, rows=_bad_rows(bad), expected="finite numbers")
+        raise SurvageInputError(
+            f"{name} has non-finite values",
+            column=name,
+            rows=_bad_rows(bad),
+            expected="finite numbers",
+        )
 
 
 def check_nonnegative(x: Tensor, name: str) -> None:
     """Raise if ``x`` holds negative values."""
     bad = x < 0
     if bool(bad.any()):
-        raise SurvageInputError(f"{name} has negative values", column=name, rows=_bad_rows(bad), expected="values >= 0")
+        raise SurvageInputError(
+            f"{name} has negative values",
+            column=name,
+            rows=_bad_rows(bad),
+            expected="values >= 0",
+        )
 
 
 def event_as_float(event: Tensor, dtype: torch.dtype) -> Tensor:
@@ -99,7 +109,12 @@ def event_as_float(event: Tensor, dtype: torch.dtype) -> Tensor:
         return event.to(dtype)
     bad = (event != 0) & (event != 1)
     if bool(bad.any()):
-        raise SurvageInputError("event has values other than 0/1", column="event", rows=_bad_rows(bad), expected="bool or 0/1")
+        raise SurvageInputError(
+            "event has values other than 0/1",
+            column="event",
+            rows=_bad_rows(bad),
+            expected="bool or 0/1",
+        )
     return event.to(dtype)
 
 
@@ -108,5 +123,10 @@ def check_weights(weights: Tensor, dtype: torch.dtype) -> Tensor:
     w = weights.to(dtype)
     bad = ~torch.isfinite(w) | (w <= 0)
     if bool(bad.any()):
-        raise SurvageInputError("weights must be finite and > 0", column="weights", rows=_bad_rows(bad), expected="finite values > 0")
+        raise SurvageInputError(
+            "weights must be finite and > 0",
+            column="weights",
+            rows=_bad_rows(bad),
+            expected="finite values > 0",
+        )
     return w
