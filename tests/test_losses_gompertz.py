@@ -187,6 +187,8 @@ def test_shapes_weights_and_errors() -> None:
         gompertz_nll(a, 0.2, t, d, entry=t + 1.0)
     with pytest.raises(SurvageInputError, match="event"):
         gompertz_nll(a, 0.2, t, torch.tensor([0, 1, 3, 0]))
+    with pytest.raises(SurvageInputError, match="negative time"):
+        gompertz_nll(a, 0.2, -t, d)
     with pytest.raises(SurvageInputError, match="log_scale"):
         gompertz_nll(torch.zeros(3, dtype=torch.float64), 0.2, t, d)
     with pytest.raises(SurvageInputError, match="time"):

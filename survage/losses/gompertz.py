@@ -201,6 +201,12 @@ def gompertz_nll(
                 f"{name} has length {x.shape[0]}", column=name, expected=f"scalar or length {n} (as time)"
             )
     if entry is None:
+        negative = t < 0
+        if bool(negative.any()):
+            rows = [int(i) for i in torch.nonzero(negative).reshape(-1)[:10].tolist()]
+            raise SurvageInputError(
+                "negative time without entry", column="time", rows=rows, expected="time >= 0 (or pass entry)"
+            )
         cum = torch.exp(a) * expm1_ratio(b, t)
     else:
         s = as_vector(_to(entry, "entry", a), "entry")
