@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from survage.simulate.risk_scores import framingham_office_risk, frax_like_probability
+from survage.simulate.risk_scores import framingham_hard_chd_risk, frax_like_probability
 
 
 def _logistic(x: np.ndarray) -> np.ndarray:
@@ -55,26 +55,30 @@ def simulate_clinical(
     -------
     dict
         ``tobacco``, ``alcohol_abuse``, ``sbp``, ``bp_treated``, ``metabolic_syndrome``,
-        ``frs_10y`` (percent), ``frax_major`` and ``frax_hip`` (percent), ``t_score``.
+        ``total_chol``, ``hdl`` (mg/dL), ``frs_10y`` (percent, ATP III hard CHD),
+        ``frax_major`` and ``frax_hip`` (percent), ``t_score``.
     """
     n = len(age)
     e = rng.standard_normal((n, 4))
+    e2 = rng.standard_normal((n, 2))
     u = rng.random((n, 4))
     ac = age - 57.0
     life, cm, hep, bone = z["lifestyle"], z["cardiometabolic"], z["hepatic"], z["bone"]
     tobacco = (u[:, 0] < _logistic(-1.3 + 3.0 * life - 0.01 * ac)).astype(float)
     alcohol = (u[:, 1] < _logistic(-3.6 + 1.2 * life + 0.7 * hep + 0.5 * male)).astype(float)
-    sbp = 126.0 + 0.55 * ac + 7.0 * cm + 3.0 * male + 13.0 * e[:, 0]
+    sbp = 120.0 + 0.6 * ac + 7.0 * cm + 8.0 * male + 13.0 * e[:, 0]
     sbp = np.clip(sbp, 90.0, 220.0)
     treated = (u[:, 2] < _logistic(-1.4 + 0.05 * ac + 0.9 * cm + 0.04 * (sbp - 130.0))).astype(float)
     met = (u[:, 3] < _logistic(-1.0 + 1.1 * cm + 0.12 * (bmi - 27.3) + 0.35 * hep
                                + 0.02 * ac + 1.0 * diabetes)).astype(float)
-    frs = framingham_office_risk(age, male, bmi, sbp, treated, tobacco, diabetes)
-    t_score = -0.6 - 0.035 * ac - 0.35 * (1 - male) - 0.75 * bone + 0.04 * (bmi - 27.3) + 0.6 * e[:, 1]
+    total_chol = np.clip(200.0 + 10.0 * cm - 6.0 * male + 0.3 * ac + 32.0 * e[:, 2], 110.0, 340.0)
+    hdl = np.clip(57.0 - 9.0 * male - 5.0 * cm + 13.0 * e[:, 3], 22.0, 120.0)
+    frs = framingham_hard_chd_risk(age, male, total_chol, hdl, sbp, treated, tobacco)
+    t_score = -0.6 - 0.035 * ac - 0.35 * (1 - male) - 0.75 * bone + 0.04 * (bmi - 27.3) + 0.6 * e2[:, 0]
     frax_major = frax_like_probability(age, male, bmi, tobacco, alcohol, prior_fracture, t_score,
                                        hip=False)
     frax_hip = frax_like_probability(age, male, bmi, tobacco, alcohol, prior_fracture, t_score,
                                      hip=True)
     return {"tobacco": tobacco, "alcohol_abuse": alcohol, "sbp": sbp, "bp_treated": treated,
-            "metabolic_syndrome": met, "frs_10y": frs, "frax_major": frax_major,
+            "metabolic_syndrome": met, "total_chol": total_chol, "hdl": hdl, "frs_10y": frs, "frax_major": frax_major,
             "frax_hip": frax_hip, "t_score": t_score}

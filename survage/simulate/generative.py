@@ -32,8 +32,8 @@ CT_GROUPS: dict[str, tuple[str, ...]] = {
     "liver": ("liver_hu",),
 }
 
-#: Framingham office model derivation ages (outside: not computable, ``X``)
-FRS_AGES = (30.0, 74.0)
+#: ages of the Framingham hard-CHD equation (outside: not computable, ``X``)
+FRS_AGES = (30.0, 79.0)
 
 
 def _truncated_normal(rng: np.random.Generator, n: int, mean: float, sd: float,

@@ -1,7 +1,9 @@
 """Clinical risk scores the simulator computes from simulated risk factors.
 
+- :func:`framingham_hard_chd_risk`: the Framingham 10-year hard-CHD risk of NCEP ATP III
+  (the score behind the sheet's ``FRS 10-year risk (%)`` with its ``<1%``/``>30%`` cells);
 - :func:`framingham_office_risk`: the Framingham 10-year general cardiovascular risk, office
-  (BMI, non-laboratory) version of D'Agostino et al. 2008, exactly as published.
+  (BMI, non-laboratory) version of D'Agostino et al. 2008 (kept for comparison).
 - :func:`frax_like_probability`: a FRAX-like 10-year fracture probability. FRAX itself is a
   proprietary algorithm; this is a documented stand-in with FRAX's inputs (age, sex, BMI,
   smoking, alcohol, prior fracture, femoral-neck BMD T-score), not a reproduction of it.
@@ -41,6 +43,46 @@ def framingham_office_risk(
               + np.where(treated[mask] == 1, b_trt, b_unt) * lsbp
               + b_smk * smoker[mask] + b_dm * diabetes[mask])
         out[mask] = 100.0 * (1.0 - s0 ** np.exp(xb - mean))
+    return out
+
+
+#: NCEP ATP III hard-CHD Framingham equation (Wilson et al. 1998; ATP III 2001), per sex:
+#: ln age, ln TC, ln HDL, ln SBP, BP treated, smoker, ln age x ln TC, ln age x smoker,
+#: ln age x ln age, constant, baseline S0(10), age cap of the smoking interaction
+FRAMINGHAM_HARD_CHD = {
+    "male": (52.00961, 20.014077, -0.905964, 1.305784, 0.241549, 12.096316, -4.605038,
+             -2.84367, -2.93323, -172.300168, 0.9402, 70.0),
+    "female": (31.764001, 22.465206, -1.187731, 2.552905, 0.420251, 13.07543, -5.060998,
+               -2.996945, 0.0, -146.5933061, 0.98767, 78.0),
+}
+
+
+def framingham_hard_chd_risk(
+    age: np.ndarray, male: np.ndarray, total_chol: np.ndarray, hdl: np.ndarray,
+    sbp: np.ndarray, treated: np.ndarray, smoker: np.ndarray,
+) -> np.ndarray:
+    """Framingham 10-year hard-CHD risk (percent) as in NCEP ATP III.
+
+    L = sum_j b_j x_j + constant; risk = 1 - S0 ** exp(L). The age in the smoking interaction
+    is capped (men 70, women 78). Cholesterol in mg/dL, SBP in mmHg.
+
+    References
+    ----------
+    Expert Panel on Detection, Evaluation, and Treatment of High Blood Cholesterol in Adults.
+    Executive summary of the third report (Adult Treatment Panel III). JAMA 2001;285:2486-2497,
+    doi:10.1001/jama.285.19.2486. Wilson PWF et al. Prediction of coronary heart disease using
+    risk factor categories. Circulation 1998;97:1837-1847, doi:10.1161/01.CIR.97.18.1837.
+    """
+    out = np.empty(len(age))
+    for sex, mask in (("male", male == 1), ("female", male != 1)):
+        b_a, b_tc, b_hdl, b_sbp, b_trt, b_smk, b_atc, b_asmk, b_aa, const, s0, cap = \
+            FRAMINGHAM_HARD_CHD[sex]
+        la, ltc = np.log(age[mask]), np.log(total_chol[mask])
+        la_smk = np.log(np.minimum(age[mask], cap))
+        lin = (b_a * la + b_tc * ltc + b_hdl * np.log(hdl[mask]) + b_sbp * np.log(sbp[mask])
+               + b_trt * treated[mask] + b_smk * smoker[mask] + b_atc * la * ltc
+               + b_asmk * la_smk * smoker[mask] + b_aa * la * la + const)
+        out[mask] = 100.0 * (1.0 - s0 ** np.exp(lin))
     return out
 
 
