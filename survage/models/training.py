@@ -236,13 +236,13 @@ def train(net: nn.Module, train_data: Tensors, val_data: Tensors | None, spec: T
             train_loss = float(opt.step(closure).detach()) / world  # type: ignore[union-attr]
         else:
             if full:
-                parts = [torch.arange(n_local, device=device)]
+                parts: list[Tensor | None] = [None]
             else:
                 parts = list(torch.tensor_split(torch.randperm(n_local).to(device), n_batches))
             losses = []
             for idx in parts:
                 opt.zero_grad()
-                loss = step_loss(train_data.take(idx))
+                loss = step_loss(train_data if idx is None else train_data.take(idx))
                 loss.backward()
                 opt.step()
                 losses.append(float(loss.detach()) / world)
