@@ -153,3 +153,13 @@ def test_sheet_headers_exact_and_matched_loosely() -> None:
     assert canonical_from_header("Muscle Area (cm2)") == "muscle_area"
     assert canonical_from_header("Total Body Area EA (cm2)") == "total_body_area"
     assert canonical_from_header("BMI") is None
+
+
+def test_measures_and_phantom_do_not_import_torch_or_monai() -> None:
+    # the simulator renders thousands of slices: the numpy-only parts stay light to import
+    import subprocess
+    import sys
+
+    code = ("import sys; from survage.imaging import render_l3_slice, measure_slice, CT_SHEET_HEADERS; "
+            "assert 'torch' not in sys.modules and 'monai' not in sys.modules, 'heavy import'")
+    subprocess.run([sys.executable, "-c", code], check=True)
