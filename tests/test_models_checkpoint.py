@@ -80,21 +80,26 @@ class _Stop(Exception):
     pass
 
 
-def test_resume_after_interruption_gives_identical_model(tmp_path, rossi, fitted):
+@pytest.mark.parametrize("batch_size", [None, 100])
+def test_resume_after_interruption_gives_identical_model(tmp_path, rossi, fitted, batch_size):
     def crash(epoch: int, record: object) -> None:
         if epoch == 5:
             raise _Stop
 
+    settings = {**SETTINGS, "batch_size": batch_size}
     with pytest.raises(_Stop):
-        SurvivalModel(**SETTINGS).fit(rossi, checkpoint_dir=tmp_path, resume=True, callback=crash)
+        SurvivalModel(**settings).fit(rossi, checkpoint_dir=tmp_path, resume=True, callback=crash)
     state = json.loads((tmp_path / "train_state.json").read_text())
     assert state["epoch"] == 5
-    resumed = SurvivalModel(**SETTINGS).fit(rossi, checkpoint_dir=tmp_path, resume=True)
-    assert resumed.history_ == fitted.history_
-    np.testing.assert_array_equal(resumed.predict_risk(rossi), fitted.predict_risk(rossi))
+    resumed = SurvivalModel(**settings).fit(rossi, checkpoint_dir=tmp_path, resume=True)
+    straight = fitted if batch_size is None else SurvivalModel(**settings).fit(rossi)
+    assert resumed.history_ == straight.history_
+    np.testing.assert_array_equal(resumed.predict_risk(rossi), straight.predict_risk(rossi))
+    if batch_size is not None:  # mini-batches (shuffled by the seeded RNG) give another model
+        assert not np.array_equal(straight.predict_risk(rossi), fitted.predict_risk(rossi))
     # other settings must not silently reuse this state
     with pytest.raises(SurvageInputError):
-        SurvivalModel(**{**SETTINGS, "seed": 4}).fit(rossi, checkpoint_dir=tmp_path, resume=True)
+        SurvivalModel(**{**settings, "seed": 4}).fit(rossi, checkpoint_dir=tmp_path, resume=True)
 
 
 @pytest.mark.slow  # ~30 s of interpreter start-up; the callback test above covers the same path
