@@ -144,3 +144,28 @@ def test_neither_modality_alone_recovers_ba(big: pd.DataFrame) -> None:
     assert r_age < r_clin < r_all and r_age < r_ct < r_all
     assert r_all - r_ct > 0.04 and r_all - r_clin > 0.06
     assert r_all < 0.95  # the unobserved factor stays unobserved
+
+
+def test_framingham_hard_chd_against_atp3_point_tables() -> None:
+    # NCEP ATP III point tables (JAMA 2001, doi:10.1001/jama.285.19.2486, Executive Summary,
+    # Figure "Estimate of 10-year risk"), which approximate the continuous equation:
+    # woman 40, TC 180, HDL 65, SBP 110 untreated, non-smoker: -7+3-1+0 = -5 points -> "<1%";
+    # man 72, TC 260, HDL 35, SBP 170 untreated, smoker: 12+1+1+2+2 = 18 points -> ">=30%";
+    # man 55, TC 200, HDL 50, SBP 125 untreated, non-smoker: 8+3+0+0 = 11 points -> 8%.
+    from survage.simulate.risk_scores import framingham_hard_chd_risk
+
+    def a(*x: float) -> np.ndarray:
+        return np.array(x, dtype=float)
+
+    r = framingham_hard_chd_risk(a(40, 72, 55), a(0, 1, 1), a(180, 260, 200), a(65, 35, 50),
+                                 a(110, 170, 125), a(0, 0, 0), a(0, 1, 0))
+    assert r[0] < 1.0
+    assert r[1] > 25.0
+    assert 4.0 < r[2] < 12.0
+
+
+def test_frs_cell_format() -> None:
+    from survage.simulate.sheet import format_frs
+
+    assert [format_frs(v) for v in (0.4, 1.0, 7.49, 7.5, 30.0, 30.2, float("nan"))] == [
+        "<1%", "1%", "7%", "8%", "30%", ">30%", "X"]

@@ -2,8 +2,6 @@
 
 - :func:`framingham_hard_chd_risk`: the Framingham 10-year hard-CHD risk of NCEP ATP III
   (the score behind the sheet's ``FRS 10-year risk (%)`` with its ``<1%``/``>30%`` cells);
-- :func:`framingham_office_risk`: the Framingham 10-year general cardiovascular risk, office
-  (BMI, non-laboratory) version of D'Agostino et al. 2008 (kept for comparison).
 - :func:`frax_like_probability`: a FRAX-like 10-year fracture probability. FRAX itself is a
   proprietary algorithm; this is a documented stand-in with FRAX's inputs (age, sex, BMI,
   smoking, alcohol, prior fracture, femoral-neck BMD T-score), not a reproduction of it.
@@ -12,39 +10,6 @@
 from __future__ import annotations
 
 import numpy as np
-
-#: D'Agostino et al. 2008, Circulation 117:743, doi:10.1161/CIRCULATIONAHA.107.699579, BMI model:
-#: (ln age, ln BMI, ln SBP untreated, ln SBP treated, smoker, diabetes, mean, baseline S0(10))
-FRAMINGHAM_OFFICE = {
-    "male": (3.11296, 0.79277, 1.85508, 1.92672, 0.70953, 0.53160, 23.9388, 0.88431),
-    "female": (2.72107, 0.51125, 2.81291, 2.88267, 0.61868, 0.77763, 26.0145, 0.94833),
-}
-
-
-def framingham_office_risk(
-    age: np.ndarray, male: np.ndarray, bmi: np.ndarray, sbp: np.ndarray,
-    treated: np.ndarray, smoker: np.ndarray, diabetes: np.ndarray,
-) -> np.ndarray:
-    """Framingham 10-year CVD risk (percent), office-based (BMI) model.
-
-    risk = 1 - S0 ** exp(sum_j b_j x_j - mean), per sex.
-
-    References
-    ----------
-    D'Agostino RB, Vasan RS, Pencina MJ, et al. General cardiovascular risk profile for use in
-    primary care: the Framingham Heart Study. Circulation 2008;117:743-753,
-    doi:10.1161/CIRCULATIONAHA.107.699579.
-    """
-    out = np.empty(len(age))
-    for sex, mask in (("male", male == 1), ("female", male != 1)):
-        b_age, b_bmi, b_unt, b_trt, b_smk, b_dm, mean, s0 = FRAMINGHAM_OFFICE[sex]
-        lsbp = np.log(sbp[mask])
-        xb = (b_age * np.log(age[mask]) + b_bmi * np.log(bmi[mask])
-              + np.where(treated[mask] == 1, b_trt, b_unt) * lsbp
-              + b_smk * smoker[mask] + b_dm * diabetes[mask])
-        out[mask] = 100.0 * (1.0 - s0 ** np.exp(xb - mean))
-    return out
-
 
 #: NCEP ATP III hard-CHD Framingham equation (Wilson et al. 1998; ATP III 2001), per sex:
 #: ln age, ln TC, ln HDL, ln SBP, BP treated, smoker, ln age x ln TC, ln age x smoker,
