@@ -31,14 +31,14 @@ def fmt(x: Any, digits: int) -> str:
 
 
 def fmt_ci(est: Mapping[str, Any] | None, digits: int) -> str:
-    """``estimate (lower-upper)`` from an ``{"estimate", "lower", "upper"}`` mapping."""
+    """``estimate (lower, upper)`` from an ``{"estimate", "lower", "upper"}`` mapping."""
     if not est:
         return "\u2013"
     e = fmt(est.get("estimate"), digits)
     lo, hi = est.get("lower"), est.get("upper")
     if lo is None or hi is None:
         return e
-    return f"{e} ({fmt(lo, digits)}\u2013{fmt(hi, digits)})"
+    return f"{e} ({fmt(lo, digits)}, {fmt(hi, digits)})"
 
 
 def fmt_p(p: Any) -> str:
