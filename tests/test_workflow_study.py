@@ -24,7 +24,7 @@ SMALL_NHANES = {
     "data": {"source": "nhanes"},
     "design": {"kind": "external", "train": "nhanes3", "test": "nhanes4", "validation_size": 0.1},
     "outcomes": {"primary": "death", "additional": ["death_heart"]},
-    "model": {"modalities": ["demographics", "clinical"], "hidden": [8], "baselines": []},
+    "model": {"modalities": ["demographics", "clinical"], "hidden": [8], "baselines": ["cox", "age_gompertz"]},
     "training": {"epochs": 3, "patience": 2},
     "evaluation": {"horizons": [5, 10], "bootstrap": 10},
     "bioage": {"interval_members": 2, "baselines": ["phenoage", "kdm"]},
@@ -56,6 +56,19 @@ def test_design_counts_match_the_data_readme(metrics):
     assert n["test"] == 9873
     assert metrics["cohort"]["events"]["death"]["test"] == 2329
     assert "NHANES III" in metrics["cohort"]["design"]
+
+
+def test_models_and_paired_differences(metrics):
+    assert set(metrics["models"]) == {"primary", "only_demographics", "only_clinical", "cox", "age_gompertz"}
+    ref = metrics["paired_reference"]
+    assert ref in ("only_demographics", "only_clinical")
+    diffs = metrics["paired_differences"]
+    assert {d["model"] for d in diffs} == set(metrics["models"]) - {ref}
+    for d in diffs:  # the paired difference of point estimates is the difference of the estimates
+        o, m = d["outcome"], d["metric"]
+        est = metrics["models"][d["model"]]["metrics"][o][m]["estimate"] - metrics["models"][ref]["metrics"][o][m]["estimate"]
+        assert d["difference"]["estimate"] == pytest.approx(est, abs=1e-12)
+        assert d["p_floor"] == pytest.approx(2 / 10)
 
 
 def test_identifiers_only_in_predictions(run):

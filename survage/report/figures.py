@@ -115,7 +115,11 @@ def hazard_ratio_figure(clocks: Mapping[str, Any]) -> bytes:
     ax.axvline(1.0, color="0.5", lw=1, ls="--")
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("Hazard ratio (95% CI), adjusted for chronological age")
     return _png(fig)
 

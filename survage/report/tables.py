@@ -41,11 +41,14 @@ def fmt_ci(est: Mapping[str, Any] | None, digits: int) -> str:
     return f"{e} ({fmt(lo, digits)}, {fmt(hi, digits)})"
 
 
-def fmt_p(p: Any) -> str:
-    """A p-value: ``<0.001`` below 0.001, else three decimals."""
+def fmt_p(p: Any, floor: Any = None) -> str:
+    """A p-value: ``<floor`` below the resolution ``floor`` (bootstrap: 2/B), ``<0.001`` below
+    0.001, else three decimals."""
     if p is None:
         return "\u2013"
     v = float(p)
+    if floor is not None and v < float(floor):
+        return f"<{float(floor):.3g}"
     return "<0.001" if v < 0.001 else fmt(v, PRECISION["p"])
 
 
@@ -105,7 +108,7 @@ def paired_rows(metrics: Mapping[str, Any]) -> list[Row]:
     for d in metrics.get("paired_differences", []):
         rows.append([d["outcome"], labels.get(d["model"], d["model"]),
                      labels.get(d["reference"], d["reference"]), d["metric"],
-                     fmt_ci(d["difference"], PRECISION["c"]), fmt_p(d.get("p_value"))])
+                     fmt_ci(d["difference"], PRECISION["c"]), fmt_p(d.get("p_value"), d.get("p_floor"))])
     return rows
 
 

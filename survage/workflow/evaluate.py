@@ -159,7 +159,8 @@ def paired_differences(point: Mapping[str, np.ndarray], reps: Mapping[str, np.nd
     """Model minus reference for each metric, paired percentile CI and two-sided bootstrap p.
 
     The p-value is ``2 min(P*(d <= 0), P*(d >= 0))`` over the paired replicates ``d``
-    (Efron & Tibshirani 1993, ch. 15-16).
+    (Efron & Tibshirani 1993, ch. 15-16); with B replicates it cannot resolve values below
+    ``p_floor = 2 / B``, and a p-value of 0 means ``p < p_floor``.
     """
     col = {m: i for i, m in enumerate(metric_names(grid))}
     out = []
@@ -171,5 +172,6 @@ def paired_differences(point: Mapping[str, np.ndarray], reps: Mapping[str, np.nd
             d = reps[name][:, col[m]] - reps[reference][:, col[m]]
             p = float(min(1.0, 2 * min((d <= 0).mean(), (d >= 0).mean()))) if d.size else None
             out.append({"outcome": outcome, "model": name, "reference": reference, "metric": m,
-                        "difference": ci(d_point, d), "p_value": p})
+                        "difference": ci(d_point, d), "p_value": p,
+                        "p_floor": 2.0 / d.size if d.size else None})
     return out

@@ -61,10 +61,40 @@ def fit_neural(cfg: ExperimentConfig, name: str, label: str, modalities: tuple[s
 
 def baseline_class(name: str) -> Any | None:
     """The baseline estimator class ``name`` of ``survage.models`` (None when not installed)."""
-    try:
-        return getattr(importlib.import_module("survage.models"), name)
-    except (ImportError, AttributeError):
-        return None
+    for module in ("survage.models", "survage.models.baselines"):
+        try:
+            return getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+    return None
+
+
+class PerOutcome:
+    """Single-outcome estimators, one per outcome, behind the multi-outcome prediction interface."""
+
+    def __init__(self, models: dict[str, Any]) -> None:
+        self.models = models
+
+    def _m(self, outcome: str | None) -> Any:
+        from survage.errors import SurvageInputError
+
+        o = next(iter(self.models)) if outcome is None else outcome
+        if o not in self.models:
+            raise SurvageInputError(f"the model has no outcome {o!r}", column="outcome",
+                                    expected=f"one of {list(self.models)}")
+        return self.models[o]
+
+    def predict_risk(self, cohort: Cohort, outcome: str | None = None) -> Any:
+        """Risk score of ``outcome``'s estimator."""
+        return self._m(outcome).predict_risk(cohort, outcome)
+
+    def predict_cumulative_hazard(self, cohort: Cohort, times: Any, outcome: str | None = None) -> Any:
+        """Cumulative hazard ``(n, n_times)`` of ``outcome``'s estimator."""
+        return self._m(outcome).predict_cumulative_hazard(cohort, times, outcome)
+
+    def predict_survival(self, cohort: Cohort, times: Any, outcome: str | None = None) -> Any:
+        """Survival ``(n, n_times)`` of ``outcome``'s estimator."""
+        return self._m(outcome).predict_survival(cohort, times, outcome)
 
 
 def fit_baseline(kind: str, cfg: ExperimentConfig, outcomes: tuple[str, ...], fit_cohort: Cohort,
@@ -75,14 +105,15 @@ def fit_baseline(kind: str, cfg: ExperimentConfig, outcomes: tuple[str, ...], fi
         if cls is None:
             return None
         mods = tuple(cfg.model.modalities)
-        model = _construct(cls, outcomes=outcomes, modalities=mods).fit(fit_cohort)
+        model = PerOutcome({o: _construct(cls, outcome=o, modalities=mods).fit(fit_cohort) for o in outcomes})
         return Fitted("cox", f"Cox PH ({_describe(mods)})", "cox", mods, model, outcomes,
-                      f"Cox proportional hazards (lifelines, Efron ties) on {_describe(mods)}, same preprocessing.")
+                      f"Cox proportional hazards (lifelines, Efron ties) on {_describe(mods)}, same preprocessing, "
+                      "fitted on the training and validation rows, one model per outcome.")
     if kind == "age_gompertz":
         cls = baseline_class("AgeGompertz")
         if cls is None:
             return None
-        model = _construct(cls, outcomes=outcomes).fit(fit_cohort)
+        model = PerOutcome({o: _construct(cls, outcome=o).fit(fit_cohort) for o in outcomes})
         return Fitted("age_gompertz", "Gompertz (age only)", "age_gompertz", ("demographics",), model, outcomes,
                       "Gompertz proportional hazards on chronological age alone: the reference a biological "
                       "age must beat.")
