@@ -73,13 +73,20 @@ class TrainResult:
     n_epochs: int
 
 
+def _same(x: Tensor) -> Tensor:
+    return x
+
+
 def outcome_losses(net: nn.Module, out: Mapping[str, Tensor], data: Tensors, ties: str, world: int) -> Tensor:
     """Sum over outcomes of the (full-data, across ranks) mean loss, scaled by ``world``.
 
     Cox heads: mean negative partial log-likelihood per event over the at-risk rows, risk sets
     formed over all ranks (:func:`gather_with_grad`). Gompertz heads: mean negative
     log-likelihood per at-risk person. Multiplying by ``world`` undoes DDP's gradient averaging.
+    With ``world == 1`` nothing is communicated (the rows of ``data`` are the whole set), also
+    inside a process group (validation loss on data every rank holds).
     """
+    gwg, gth, red = (_same, _same, _same) if world == 1 else (gather_with_grad, gather, all_reduce_sum)
     heads = net.heads  # type: ignore[attr-defined]
     total = sum(o.sum() * 0.0 for o in out.values())  # keeps every head in the graph (DDP)
     for name, score in out.items():
@@ -87,13 +94,13 @@ def outcome_losses(net: nn.Module, out: Mapping[str, Tensor], data: Tensors, tie
         s, t, e = score[ar], data.time[name][ar], data.event[name][ar]
         head = heads[name]
         if isinstance(head, GompertzHead):
-            n_all = all_reduce_sum(torch.tensor(float(s.shape[0]), dtype=s.dtype, device=s.device))
+            n_all = red(torch.tensor(float(s.shape[0]), dtype=s.dtype, device=s.device))
             if float(n_all) == 0:
                 continue
             part = gompertz_nll(s, head.shape_b, t, e, reduction="sum") if s.numel() else s.sum()
             total = total + part / n_all * world
         else:
-            s_all, t_all, e_all = gather_with_grad(s), gather(t), gather(e)
+            s_all, t_all, e_all = gwg(s), gth(t), gth(e)
             if s_all.numel() == 0 or float(e_all.sum()) == 0:
                 continue
             total = total + cox_nll(s_all, t_all, e_all, ties=ties, reduction="mean") * world  # type: ignore[arg-type]
@@ -102,8 +109,8 @@ def outcome_losses(net: nn.Module, out: Mapping[str, Tensor], data: Tensors, tie
 
 def l2_penalty(net: nn.Module) -> Tensor:
     """Half the sum of squared weight matrices (biases, embeddings and shapes excluded)."""
-    terms = [(p ** 2).sum() for n, p in net.named_parameters() if p.ndim >= 2]
-    return 0.5 * torch.stack(terms).sum() if terms else torch.zeros(())
+    terms = [(p ** 2).sum() for p in net.parameters() if p.ndim >= 2]
+    return 0.5 * torch.stack(terms).sum() if terms else torch.zeros(())  # no weight matrix: 0
 
 
 @torch.no_grad()
@@ -212,7 +219,7 @@ def train(net: nn.Module, train_data: Tensors, val_data: Tensors | None, spec: T
             loop = doc["loop"]
             start = int(doc["epoch"]) + 1
     n_local = train_data.n
-    n_total = int(all_reduce_sum(torch.tensor(n_local)))
+    n_total = int(all_reduce_sum(torch.tensor(n_local, device=device)))
     full = spec.batch_size is None or spec.batch_size >= n_total or spec.optimizer == "lbfgs"
     n_batches = 1 if full else math.ceil(n_total / int(spec.batch_size))  # type: ignore[arg-type]
 
