@@ -8,11 +8,11 @@ duplicate empty separator columns.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from survage.atomic import atomic_target
 from survage.errors import SurvageInputError
 
 #: file suffixes :func:`write_sheet` and the sheet reader understand
@@ -50,17 +50,10 @@ def write_sheet(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     if not p.parent.is_dir():
         raise SurvageInputError("folder of the sheet does not exist", column=str(p.parent),
                                 expected="an existing folder")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=suffix, dir=p.parent)
-    os.close(fd)
-    try:
+    with atomic_target(p, suffix=suffix, make_parents=False) as tmp:
         if suffix == ".csv":
             df.to_csv(tmp, index=False)
         else:
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
                 df.to_excel(xw, index=False)
-        os.replace(tmp, p)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return p

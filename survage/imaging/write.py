@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 
+from survage.atomic import atomic_target
 from survage.errors import SurvageInputError
 
 __all__ = ["write_nifti", "nifti_affine"]
@@ -82,13 +82,6 @@ def write_nifti(
     img.set_qform(affine, code=1)
     img.set_sform(affine, code=1)
     suffix = ".nii.gz" if name.endswith(".nii.gz") else ".nii"
-    fd, tmp = tempfile.mkstemp(prefix=".tmp_", suffix=suffix, dir=target.parent)
-    os.close(fd)
-    try:
-        nib.save(img, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_target(target, suffix=suffix, make_parents=False) as tmp:
+        nib.save(img, str(tmp))
     return target
