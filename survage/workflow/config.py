@@ -109,6 +109,8 @@ class ModelConfig:
         Hidden-layer widths of each tabular branch.
     dropout
         Dropout probability.
+    cox_penalizer
+        Ridge penalty of the ``cox`` baseline (lifelines ``penalizer``; 0 = plain Cox).
     """
 
     modalities: tuple[str, ...] = ("demographics", "clinical")
@@ -117,6 +119,7 @@ class ModelConfig:
     loss: Literal["cox", "gompertz"] = "cox"
     hidden: tuple[int, ...] = (32,)
     dropout: float = 0.1
+    cox_penalizer: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -368,6 +371,8 @@ def _check_values(cfg: ExperimentConfig, source: str) -> None:
         raise bad("model.modalities", [], "at least one modality")
     if any(h <= 0 for h in m.hidden):
         raise bad("model.hidden", list(m.hidden), "positive widths")
+    if m.cox_penalizer < 0:
+        raise bad("model.cox_penalizer", m.cox_penalizer, "a number >= 0")
     if not 0 <= m.dropout < 1:
         raise bad("model.dropout", m.dropout, "a probability in [0, 1)")
     for key, v in (("training.epochs", tr.epochs), ("training.batch_size", tr.batch_size or 2),

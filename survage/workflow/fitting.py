@@ -105,9 +105,12 @@ def fit_baseline(kind: str, cfg: ExperimentConfig, outcomes: tuple[str, ...], fi
         if cls is None:
             return None
         mods = tuple(cfg.model.modalities)
-        model = PerOutcome({o: _construct(cls, outcome=o, modalities=mods).fit(fit_cohort) for o in outcomes})
+        pen = cfg.model.cox_penalizer
+        model = PerOutcome({o: _construct(cls, outcome=o, modalities=mods, penalizer=pen).fit(fit_cohort)
+                            for o in outcomes})
         return Fitted("cox", f"Cox PH ({_describe(mods)})", "cox", mods, model, outcomes,
-                      f"Cox proportional hazards (lifelines, Efron ties) on {_describe(mods)}, same preprocessing, "
+                      f"Cox proportional hazards (lifelines, Efron ties, ridge penalizer {pen:g}) on {_describe(mods)}, "
+                      "same preprocessing, "
                       "fitted on the training and validation rows, one model per outcome.")
     if kind == "age_gompertz":
         cls = baseline_class("AgeGompertz")

@@ -82,10 +82,10 @@ def run_study(config: ExperimentConfig | str | Path, out_dir: str | Path, data_p
     design = make_design(cfg, cohort, cfg.seed)
     bar.update()
     step("fitting models")
-    fitted = _fit_all(cfg, design, progress)
+    notes: dict[str, str] = {}
+    fitted = _fit_all(cfg, design, progress, notes)
     bar.update()
     step("evaluating on the test set")
-    notes: dict[str, str] = {}
     models_section, grid, point, reps = _evaluate(cfg, design, fitted, progress, notes)
     bar.update()
     step("biological age")
@@ -115,7 +115,7 @@ def run_study(config: ExperimentConfig | str | Path, out_dir: str | Path, data_p
 
 
 # ------------------------------------------------------------------------------ fitting
-def _fit_all(cfg: ExperimentConfig, design: Design, progress: bool) -> dict[str, Fitted]:
+def _fit_all(cfg: ExperimentConfig, design: Design, progress: bool, notes: dict[str, str]) -> dict[str, Fitted]:
     from tqdm import tqdm
 
     outs = cfg.outcomes.all
@@ -131,7 +131,13 @@ def _fit_all(cfg: ExperimentConfig, design: Design, progress: bool) -> dict[str,
         jobs.append((b, lambda b=b: fit_baseline(b, cfg, outs, design.part("fit"), cfg.seed)))
     fitted: dict[str, Fitted] = {}
     for name, job in tqdm(jobs, desc="models", unit="model", leave=False, disable=not progress):
-        f = job()
+        try:
+            f = job()
+        except Exception as exc:  # a failing comparator is reported, the primary model must fit
+            if name == PRIMARY:
+                raise
+            notes[f"model_{name}"] = f"{name} could not be fitted: {type(exc).__name__}: {str(exc)[:200]}"
+            continue
         if f is not None:
             fitted[name] = f
     return fitted
@@ -314,7 +320,7 @@ def _metrics_doc(cfg: ExperimentConfig, design: Design, fitted: dict[str, Fitted
     doc["calibration"] = _calibration(cfg, design, fitted[PRIMARY], grids[o])
     bsec, km = _bioage_section(cfg, design, fitted[PRIMARY], bio, notes)
     doc["bioage"], doc["km_by_acceleration_quartile"] = bsec, km
-    missing = [b for b in cfg.model.baselines if b not in fitted]
+    missing = [b for b in cfg.model.baselines if b not in fitted and f"model_{b}" not in notes]
     if missing:
         notes["baselines"] = f"baseline(s) {missing} not available in this installation"
     card = {f.label: f.description for f in fitted.values()}
@@ -322,14 +328,15 @@ def _metrics_doc(cfg: ExperimentConfig, design: Design, fitted: dict[str, Fitted
         f"Design: {design.description}. Preprocessing (log transforms, median imputation with missingness "
         "indicators, standardisation) is fitted on the training rows only.",
         f"Evaluation on the test set with {cfg.evaluation.bootstrap} bootstrap resamples shared by all models "
-        "(paired percentile intervals). Uno's C is truncated at the last horizon; the IBS integrates the IPCW "
-        f"Brier score over {doc['horizons'][0] if len(grids[o].ibs_times) else ''}-"
-        f"{grids[o].ibs_times[-1]:g} years from {grids[o].ibs_times[0]:g} years; censoring weights come from "
-        "the training rows.",
+        f"(paired percentile intervals). Uno's C is truncated at {grids[o].horizons[-1]:g} years; the IBS "
+        f"integrates the IPCW Brier score from {grids[o].ibs_times[0]:g} to {grids[o].ibs_times[-1]:g} years; "
+        "censoring weights come from the training rows. Baselines are fitted on the training and validation "
+        "rows; neural models on the training rows with early stopping on the validation rows.",
         f"Biological age: Gompertz reference fitted on the training rows; the primary model's predicted "
         f"{bio.horizon:g}-year cumulative hazard is mapped to the age at which the reference carries the same "
-        f"hazard. Intervals: {bio.level:.0%} percentile range over a deep ensemble of {1 + len(bio.members)} "
-        "refits with different seeds.",
+        "hazard. " + (f"Intervals: {bio.level:.0%} percentile range over a deep ensemble of "
+                      f"{1 + len(bio.members)} fits with different seeds." if bio.members else
+                      "No biological-age intervals (bioage.interval_members < 2)."),
     ] + [f"Note: {v}" for v in notes.values()]
     doc["methods"] = methods_section(cfg, data=c.source, seed=cfg.seed, model_card=card, text=text)
     doc["notes"] = notes
