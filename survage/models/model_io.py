@@ -1,8 +1,9 @@
 """Saving and loading a fitted :class:`~survage.models.SurvivalModel` (safetensors + JSON).
 
-``model.safetensors`` holds the network weights; ``model.json`` holds the configuration,
-preprocessing, Breslow baseline hazards, feature names, training history, library versions and
-the SHA-256 of the weights file (and of its own content). Both are written atomically; loading
+``model.safetensors`` holds the network weights (the image branch's under
+``branches.ct_image.``); ``model.json`` holds the configuration (image settings included, and
+repeated under ``"image"`` for readers), preprocessing, Breslow baseline hazards, feature names,
+training history, library versions and the SHA-256 of the weights file (and of its own content). Both are written atomically; loading
 never executes code from the files.
 """
 
@@ -41,6 +42,7 @@ def save_model(model: "SurvivalModel", directory: Path) -> Path:
         "preprocessing": model.preprocessor_.to_dict(),
         "baseline": {o: {"times": t.tolist(), "cumhaz": h.tolist()} for o, (t, h) in model.baseline_.items()},
         "fit": {"best_epoch": model.best_epoch_, "n_epochs": model.n_epochs_, "history": model.history_},
+        "image": _image_section(model),
         "versions": {"survage": survage.__version__, "torch": torch.__version__, "numpy": np.__version__,
                      "python": platform.python_version()},
         "weights_file": WEIGHTS,
@@ -48,6 +50,17 @@ def save_model(model: "SurvivalModel", directory: Path) -> Path:
     }
     ck.write_json(directory / CONFIG, doc)
     return directory
+
+
+def _image_section(model: "SurvivalModel") -> dict[str, Any] | None:
+    """The image settings of a model that reads CT images (also in ``config``), else ``None``."""
+    if not model.uses_images_:
+        return None
+    st = model.image_settings
+    return {"modality": "ct_image", "backbone": st.backbone, "size": list(st.size),
+            "pixdim": None if st.pixdim is None else list(st.pixdim), "hu_window": list(st.hu_window),
+            "augment": st.augment, "channels": 1, "spatial_dims": len(st.size),
+            "weights_prefix": "branches.ct_image."}
 
 
 def load_model(cls: "type[SurvivalModel]", directory: Path) -> "SurvivalModel":

@@ -1,7 +1,9 @@
 """``SurvivalModel``: multimodal Cox (DeepSurv) / Gompertz survival network as an estimator.
 
-One shared encoder (an MLP branch per tabular modality, concat or gated fusion under a per-row
-presence mask, modality dropout in training) and one head per outcome. ``linear=True`` removes
+One shared encoder (an MLP branch per tabular modality, a CNN ``ImageEncoder`` for the
+``ct_image`` modality, concat or gated fusion under a per-row presence mask, modality dropout in
+training) and one head per outcome. Images are streamed from disk per mini-batch
+(:mod:`survage.models.image_inputs`). ``linear=True`` removes
 the hidden layers: a plain Cox (or Gompertz) regression on the preprocessed features, fitted by
 full-batch L-BFGS in float64 (R ``coxph`` estimates to 1e-4 on rossi).
 
@@ -30,14 +32,17 @@ from survage.models import model_io
 from survage.models.arrays import ARRAY_MODALITY, cohort_from_arrays
 from survage.models.baseline_hazard import breslow_cumulative_hazard, step_at
 from survage.models.distributed import rank_and_world
+from survage.models.image_inputs import (IMAGE_BATCH_SIZE, IMAGE_MODALITY, ImageSettings, StreamedTensors,
+                                         image_paths, swap_in_image_branch)
 from survage.models.targets import outcome_targets
-from survage.models.training import Callback, Tensors, TrainSpec, train
+from survage.models.training import Callback, Tensors, TrainData, TrainSpec, forward_all, train
 from survage.nn.heads import GompertzHead
 from survage.nn.network import MultimodalSurvivalNet, build_network
 
 _PARAMS = ("outcomes", "modalities", "head", "hidden", "dropout", "fusion", "modality_dropout", "weight_decay",
            "lr", "max_epochs", "batch_size", "patience", "validation_fraction", "seed", "ties", "linear",
-           "embedding", "baseline_ties", "device")
+           "embedding", "baseline_ties", "device", "image_backbone", "image_size", "image_pixdim",
+           "image_hu_window", "image_augment", "image_workers")
 
 
 class SurvivalModel:
@@ -50,7 +55,9 @@ class SurvivalModel:
         An outcome declaring ``competing`` outcomes is fitted as a cause-specific hazard (see
         :mod:`survage.models.targets`).
     modalities
-        Tabular modalities of the cohort used as inputs (each gets its own branch).
+        Modalities of the cohort used as inputs (each gets its own branch): tabular ones (an MLP
+        each) and ``"ct_image"`` (an ``ImageEncoder``; the cohort's image-path column, blank =
+        no image).
     head
         ``"cox"`` (DeepSurv: log relative hazard, Breslow baseline) or ``"gompertz"``
         (``h(t) = exp(a(x) + b t)``, ``t`` follow-up in years, shared ``b > 0``).
@@ -70,7 +77,10 @@ class SurvivalModel:
     max_epochs
         Maximum number of epochs (L-BFGS: outer steps of up to 20 iterations).
     batch_size
-        ``None`` (default): full batch. Mini-batch Cox losses use risk sets within the batch.
+        ``None`` (default): full batch, or :data:`~survage.models.image_inputs.IMAGE_BATCH_SIZE`
+        (256) people for image models, which always train in mini-batches. Mini-batch Cox
+        losses use risk sets within the batch: batches should hold many events (image models:
+        256-512 people for cohorts with 5-20 % events).
     patience
         Epochs without a lower validation loss before stopping.
     validation_fraction
@@ -89,6 +99,22 @@ class SurvivalModel:
         Estimator of the baseline cumulative hazard: ``"breslow"`` or ``"efron"``.
     device
         Torch device string (``"cpu"``, ``"cuda"``, ``"cuda:1"``).
+    image_backbone
+        Backbone of the image branch: ``"small"`` (four convolution blocks, fast on CPU),
+        ``"resnet18"`` or ``"densenet121"``. Its embedding width is the tabular branches' width.
+    image_size
+        Spatial size the images are padded/cropped to, MONAI axis order (2 values: slices).
+    image_pixdim
+        Spacing (mm) the images are resampled to before padding/cropping, ``None`` = native.
+        Downsampling keeps physical sizes: e.g. 256-pixel slices of up to 50 cm field of view
+        read at ``(8, 8)`` into ``(64, 64)``.
+    image_hu_window
+        HU range mapped to [0, 1].
+    image_augment
+        Probability of each random transform (affine, Gaussian noise, flip) in training; 0 =
+        none. Never applied when scoring.
+    image_workers
+        ``DataLoader`` worker processes reading images (0: the training process reads them).
     """
 
     def __init__(self, outcomes: Sequence[str] = ("death",), modalities: Sequence[str] = ("demographics", "clinical"),
@@ -97,7 +123,11 @@ class SurvivalModel:
                  weight_decay: float = 1e-4, lr: float = 1e-2, max_epochs: int = 500, batch_size: int | None = None,
                  patience: int = 20, validation_fraction: float = 0.15, seed: int = 0,
                  ties: Literal["efron", "breslow"] = "efron", linear: bool = False, embedding: int | None = None,
-                 baseline_ties: Literal["breslow", "efron"] = "breslow", device: str = "cpu") -> None:
+                 baseline_ties: Literal["breslow", "efron"] = "breslow", device: str = "cpu",
+                 image_backbone: Literal["small", "resnet18", "densenet121"] = "small",
+                 image_size: Sequence[int] = (64, 64), image_pixdim: Sequence[float] | None = None,
+                 image_hu_window: Sequence[float] = (-1000.0, 1000.0), image_augment: float = 0.5,
+                 image_workers: int = 0) -> None:
         self.outcomes = tuple(outcomes)
         self.modalities = tuple(modalities)
         self.head = head
@@ -117,6 +147,12 @@ class SurvivalModel:
         self.embedding = None if embedding is None else int(embedding)
         self.baseline_ties = baseline_ties
         self.device = device
+        self.image_backbone = image_backbone
+        self.image_size = tuple(int(v) for v in image_size)
+        self.image_pixdim = None if image_pixdim is None else tuple(float(v) for v in image_pixdim)
+        self.image_hu_window = tuple(float(v) for v in image_hu_window)
+        self.image_augment = float(image_augment)
+        self.image_workers = int(image_workers)
 
     # ------------------------------------------------------------------ parameters
     def get_params(self) -> dict[str, Any]:
@@ -137,12 +173,26 @@ class SurvivalModel:
             (self.batch_size is None or self.batch_size >= 2, "batch_size", "None or >= 2"),
             (len(self.outcomes) >= 1, "outcomes", "at least one outcome"),
             (len(self.modalities) >= 1, "modalities", "at least one modality"),
-            ("ct_image" not in self.modalities, "modalities",
-             "tabular modalities (an image branch plugs in through survage.nn.ModalityBranch)"),
+            (IMAGE_MODALITY not in self.modalities or not self.linear, "linear",
+             "linear=False when the modalities include 'ct_image'"),
         ]
         for ok, name, expected in checks:
             if not ok:
                 raise SurvageInputError(f"bad value {getattr(self, name)!r} for {name}", column=name, expected=expected)
+        if IMAGE_MODALITY in self.modalities:
+            self.image_settings.check()
+
+    @property
+    def image_settings(self) -> ImageSettings:
+        """How the ``ct_image`` modality is read and encoded."""
+        return ImageSettings(backbone=self.image_backbone, size=self.image_size, pixdim=self.image_pixdim,
+                             hu_window=(self.image_hu_window[0], self.image_hu_window[-1]),
+                             augment=self.image_augment, workers=self.image_workers)
+
+    @property
+    def uses_images_(self) -> bool:
+        """Whether the fitted modalities include the CT image."""
+        return IMAGE_MODALITY in getattr(self, "modalities_", ())
 
     @property
     def dtype_(self) -> torch.dtype:
@@ -150,11 +200,20 @@ class SurvivalModel:
         return torch.float64 if self.linear else torch.float32
 
     # ------------------------------------------------------------------ data
-    def _tensors(self, cohort: Cohort, *, targets: bool) -> Tensors:
+    def _tensors(self, cohort: Cohort, *, targets: bool) -> TrainData:
         inputs, present = self.preprocessor_.transform(cohort.frame)
         dev = torch.device(self.device)
-        data = Tensors({m: torch.as_tensor(inputs[m], dtype=self.dtype_, device=dev) for m in self.modalities_},
-                       torch.as_tensor(np.column_stack([present[m] for m in self.modalities_]), device=dev))
+        paths: list[str | None] = []
+        if self.uses_images_:
+            if IMAGE_MODALITY not in cohort.modalities or len(cohort.modalities[IMAGE_MODALITY]) != 1:
+                raise SurvageInputError("the model reads CT images but the cohort has no image-path column",
+                                        column=IMAGE_MODALITY, expected="a 'ct_image' modality with one path column")
+            paths = image_paths(cohort.frame, cohort.modalities[IMAGE_MODALITY][0])
+            present[IMAGE_MODALITY] = np.array([p is not None for p in paths], dtype=bool)
+        tabular = [m for m in self.modalities_ if m != IMAGE_MODALITY]
+        data = Tensors({m: torch.as_tensor(inputs[m], dtype=self.dtype_, device=dev) for m in tabular},
+                       torch.as_tensor(np.column_stack([present[m] for m in self.modalities_]).reshape(
+                           cohort.n, len(self.modalities_)), device=dev))
         if targets:
             for o in self.outcomes:
                 t, e = outcome_targets(cohort, o)
@@ -162,6 +221,10 @@ class SurvivalModel:
                 data.time[o] = torch.as_tensor(np.where(ok, t, 0.0), dtype=self.dtype_, device=dev)
                 data.event[o] = torch.as_tensor(np.where(ok, e, 0.0), dtype=self.dtype_, device=dev)
                 data.at_risk[o] = torch.as_tensor(ok, device=dev)
+        if self.uses_images_:
+            batch = self.batch_size or IMAGE_BATCH_SIZE
+            return StreamedTensors(data, paths, self.modalities_.index(IMAGE_MODALITY), self.image_settings,
+                                   eval_batch=max(batch, IMAGE_BATCH_SIZE))
         return data
 
     def _split(self, cohort: Cohort) -> tuple[np.ndarray, np.ndarray]:
@@ -237,8 +300,9 @@ class SurvivalModel:
         val_data = self._tensors(val_c, targets=True) if val_c is not None else None
         rank, world = rank_and_world()
         shard = train_all.take(torch.arange(rank, train_all.n, world)) if world > 1 else train_all
+        batch_size = self.batch_size or (IMAGE_BATCH_SIZE if self.uses_images_ else None)
         spec = TrainSpec(optimizer="lbfgs" if self.linear else "adam", lr=1.0 if self.linear else self.lr,
-                         weight_decay=self.weight_decay, max_epochs=self.max_epochs, batch_size=self.batch_size,
+                         weight_decay=self.weight_decay, max_epochs=self.max_epochs, batch_size=batch_size,
                          patience=self.patience, ties=self.ties)
         fingerprint = {"params": self.get_params(), "modalities": list(modalities), "world": world,
                        "data": _digest(train_all, val_data)}
@@ -260,14 +324,19 @@ class SurvivalModel:
         return self
 
     def _build(self) -> MultimodalSurvivalNet:
-        widths = {m: self.in_features_[m] for m in self.modalities_}  # mask column order = modalities_
-        return build_network(widths, self.outcomes, head=self.head, hidden=self.hidden,
-                             dropout=self.dropout, fusion=self.fusion, modality_dropout=self.modality_dropout,
-                             embedding=self.embedding, linear=self.linear)
+        # mask column order = modalities_; the image gets a placeholder width-1 input, swapped below
+        widths = {m: (1 if m == IMAGE_MODALITY else self.in_features_[m]) for m in self.modalities_}
+        net = build_network(widths, self.outcomes, head=self.head, hidden=self.hidden,
+                            dropout=self.dropout, fusion=self.fusion, modality_dropout=self.modality_dropout,
+                            embedding=self.embedding, linear=self.linear)
+        if IMAGE_MODALITY in self.modalities_:
+            swap_in_image_branch(net, self.image_settings, dropout=self.dropout)
+        return net
 
     @torch.no_grad()
-    def _baselines(self, data: Tensors) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        out = self.network_(data.inputs, data.mask)
+    def _baselines(self, data: TrainData) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        self.network_.eval()
+        out = forward_all(self.network_, data)
         base = {}
         for o in self.outcomes:
             ar = data.at_risk[o].cpu().numpy()
@@ -292,7 +361,7 @@ class SurvivalModel:
         self._check_fitted()
         data = self._tensors(cohort, targets=False)
         self.network_.eval()
-        return self.network_(data.inputs, data.mask)
+        return forward_all(self.network_, data)
 
     def predict_risk(self, cohort: Cohort, outcome: str | None = None) -> np.ndarray:
         """Risk score per person (log hazard; Gompertz: log scale), higher = worse, ``(n,)``."""
@@ -356,11 +425,14 @@ class SurvivalModel:
         return model_io.load_model(cls, Path(directory))
 
 
-def _digest(train_data: Tensors, val_data: Tensors | None) -> str:
+def _digest(train_data: TrainData, val_data: TrainData | None) -> str:
     h = hashlib.sha256()
     for data in (train_data, val_data):
         if data is None:
             continue
+        if isinstance(data, StreamedTensors):  # images: their paths (the files are not hashed)
+            h.update("\n".join("" if p is None else p for p in data.paths).encode())
+            data = data.table
         for m in sorted(data.inputs):
             h.update(data.inputs[m].cpu().numpy().tobytes())
         for o in sorted(data.time):

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, Union
 
 import torch
 from torch import Tensor, nn
@@ -50,6 +50,47 @@ class Tensors:
                        {o: a[idx] for o, a in self.at_risk.items()})
 
 
+class StreamedData(Protocol):
+    """A set of people whose inputs are partly read per mini-batch (e.g. images from disk).
+
+    Implemented by :class:`survage.models.image_inputs.StreamedTensors`. ``mask``, ``time``,
+    ``event`` and ``at_risk`` are held as tensors (as in :class:`Tensors`), the inputs are not.
+    """
+
+    @property
+    def n(self) -> int: ...  # pragma: no cover - protocol
+
+    @property
+    def mask(self) -> Tensor: ...  # pragma: no cover - protocol
+
+    @property
+    def time(self) -> dict[str, Tensor]: ...  # pragma: no cover - protocol
+
+    @property
+    def event(self) -> dict[str, Tensor]: ...  # pragma: no cover - protocol
+
+    @property
+    def at_risk(self) -> dict[str, Tensor]: ...  # pragma: no cover - protocol
+
+    def take(self, idx: Tensor) -> "StreamedData": ...  # pragma: no cover - protocol
+
+    def batches(self, parts: Sequence[Tensor], *, train: bool,
+                seed: int) -> Iterator[Tensors]: ...  # pragma: no cover - protocol
+
+    def forward(self, net: nn.Module) -> dict[str, Tensor]: ...  # pragma: no cover - protocol
+
+
+#: what the training loop accepts: tensors in memory, or a streamed set
+TrainData = Union[Tensors, "StreamedData"]
+
+
+def forward_all(net: nn.Module, data: TrainData) -> dict[str, Tensor]:
+    """Outputs of ``net`` for every row of ``data`` (streamed sets: batch by batch, no gradient)."""
+    if isinstance(data, Tensors):
+        return net(data.inputs, data.mask)
+    return data.forward(net)
+
+
 @dataclass
 class TrainSpec:
     """Optimisation settings."""
@@ -77,7 +118,7 @@ def _same(x: Tensor) -> Tensor:
     return x
 
 
-def outcome_losses(net: nn.Module, out: Mapping[str, Tensor], data: Tensors, ties: str, world: int) -> Tensor:
+def outcome_losses(net: nn.Module, out: Mapping[str, Tensor], data: TrainData, ties: str, world: int) -> Tensor:
     """Sum over outcomes of the (full-data, across ranks) mean loss, scaled by ``world``.
 
     Cox heads: mean negative partial log-likelihood per event over the at-risk rows, risk sets
@@ -114,11 +155,15 @@ def l2_penalty(net: nn.Module) -> Tensor:
 
 
 @torch.no_grad()
-def evaluate_loss(net: nn.Module, data: Tensors, ties: str) -> float:
-    """Validation loss (eval mode, no gradient; the same on every rank)."""
+def evaluate_loss(net: nn.Module, data: TrainData, ties: str) -> float:
+    """Validation loss (eval mode, no gradient; the same on every rank).
+
+    Streamed sets are scored batch by batch and the loss is taken over all their rows at once
+    (full risk sets), as for sets held in memory.
+    """
     was = net.training
     net.eval()
-    out = net(data.inputs, data.mask)
+    out = forward_all(net, data)
     loss = float(outcome_losses(net, out, data, ties, world=1)) if data.n else math.nan
     net.train(was)
     return loss
@@ -182,7 +227,7 @@ def load_train_state(directory: Path, fingerprint: Mapping[str, Any]) -> tuple[d
     return doc, tensors
 
 
-def train(net: nn.Module, train_data: Tensors, val_data: Tensors | None, spec: TrainSpec, *,
+def train(net: nn.Module, train_data: TrainData, val_data: TrainData | None, spec: TrainSpec, *,
           device: torch.device, checkpoint_dir: Path | None = None, resume: bool = False,
           fingerprint: Mapping[str, Any] | None = None, callback: Callback | None = None) -> TrainResult:
     """Fit ``net`` in place; returns the history. The caller seeds the global torch RNG.
@@ -192,6 +237,10 @@ def train(net: nn.Module, train_data: Tensors, val_data: Tensors | None, spec: T
     (L-BFGS: until the training loss changes by less than ``tol`` relative).
     In a process group the model is wrapped in ``DistributedDataParallel`` and ``train_data``
     is this rank's shard.
+
+    A streamed ``train_data`` (:class:`StreamedData`, e.g. images read from disk) is always
+    trained in mini-batches of ``spec.batch_size`` (required): each epoch draws the batch order
+    and an augmentation seed from the global torch RNG (so a resumed run repeats them).
     """
     rank, world = rank_and_world()
     model: nn.Module = net
@@ -220,11 +269,15 @@ def train(net: nn.Module, train_data: Tensors, val_data: Tensors | None, spec: T
             start = int(doc["epoch"]) + 1
     n_local = train_data.n
     n_total = int(all_reduce_sum(torch.tensor(n_local, device=device)))
-    full = spec.batch_size is None or spec.batch_size >= n_total or spec.optimizer == "lbfgs"
+    streamed = not isinstance(train_data, Tensors)
+    if streamed and (spec.batch_size is None or spec.optimizer == "lbfgs"):
+        raise SurvageInputError("streamed inputs (images) are trained by Adam in mini-batches",
+                                column="batch_size", expected="an integer batch size and a non-linear model")
+    full = not streamed and (spec.batch_size is None or spec.batch_size >= n_total or spec.optimizer == "lbfgs")
     n_batches = 1 if full else math.ceil(n_total / int(spec.batch_size))  # type: ignore[arg-type]
 
-    def step_loss(data: Tensors) -> Tensor:
-        loss = outcome_losses(net, model(data.inputs, data.mask), data, spec.ties, world)
+    def step_loss(data: TrainData) -> Tensor:
+        loss = outcome_losses(net, model(data.inputs, data.mask), data, spec.ties, world)  # type: ignore[union-attr]
         if spec.optimizer == "lbfgs" and spec.weight_decay > 0:
             loss = loss + spec.weight_decay * l2_penalty(net)
         return loss
@@ -242,14 +295,20 @@ def train(net: nn.Module, train_data: Tensors, val_data: Tensors | None, spec: T
                 return loss
             train_loss = float(opt.step(closure).detach()) / world  # type: ignore[union-attr]
         else:
+            batches: Iterator[TrainData]
             if full:
-                parts: list[Tensor | None] = [None]
+                batches = iter([train_data])
+            elif streamed:
+                parts = list(torch.tensor_split(torch.randperm(n_local), n_batches))
+                seed = int(torch.randint(0, 2 ** 31 - 1, (1,)))
+                batches = train_data.batches(parts, train=True, seed=seed)  # type: ignore[union-attr]
             else:
                 parts = list(torch.tensor_split(torch.randperm(n_local).to(device), n_batches))
+                batches = (train_data.take(idx) for idx in parts)
             losses = []
-            for idx in parts:
+            for batch in batches:
                 opt.zero_grad()
-                loss = step_loss(train_data if idx is None else train_data.take(idx))
+                loss = step_loss(batch)
                 loss.backward()
                 opt.step()
                 losses.append(float(loss.detach()) / world)
