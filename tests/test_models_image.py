@@ -1,0 +1,187 @@
+"""SurvivalModel with the CT image as a modality: streaming, missing images, augmentation, save/load.
+
+Images are simulated L3 slices (``survage.simulate``) rendered at 64 pixels so that the tests stay
+fast; the experiment (``experiments/image_vs_measures.py``) uses the 256-pixel renders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from survage.data.oppscr import SheetOutcomeWarning, read_oppscr
+from survage.data.sheet_io import write_sheet
+from survage.errors import SurvageInputError
+from survage.models import SurvivalModel
+from survage.models.image_inputs import IMAGE_MODALITY
+from survage.nn.image_branch import ImageEncoder
+from survage.simulate import simulate_cohort, to_sheet
+from survage.simulate.images import render_images
+
+EPOCHS = 2
+#: 64-pixel renders span 28-75 cm: 16 mm pixels in 32 x 32 cover 51 cm
+FAST = dict(modalities=("demographics", IMAGE_MODALITY), hidden=(16,), max_epochs=EPOCHS, patience=50, batch_size=64,
+            image_size=(32, 32), image_pixdim=(16.0, 16.0), seed=0, lr=3e-3)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def write_image_sheet(folder: Path, n: int, seed: int, size: int = 64) -> Path:
+    """The simulator's sheet with one rendered L3 slice per person (what ``simulate_sheet_to_file`` does)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    df = simulate_cohort(n, seed=seed)
+    paths = render_images(df, folder / "images", seed=seed, size=size)
+    df["ct_image_path"] = [os.path.relpath(p, folder.resolve()) for p in paths]
+    return write_sheet(to_sheet(df, seed=seed), folder / "sheet.csv")
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    sheet = write_image_sheet(tmp_path_factory.mktemp("sim"), 160, seed=0)
+    with warnings.catch_warnings():  # outcomes without events in a small sheet are left out
+        warnings.simplefilter("ignore", SheetOutcomeWarning)
+        return read_oppscr(sheet)
+
+
+@pytest.fixture(scope="module")
+def fitted(cohort):
+    seen: list[int] = []
+    model = SurvivalModel(**FAST)
+    model._check_params()
+    # record the batch sizes reaching the image branch during fit
+    orig_forward = ImageEncoder.forward
+
+    def spy(self, x):
+        seen.append(int(x.shape[0]))
+        return orig_forward(self, x)
+
+    ImageEncoder.forward = spy
+    try:
+        model.fit(cohort)
+    finally:
+        ImageEncoder.forward = orig_forward
+    model.seen_batches = seen  # type: ignore[attr-defined]
+    return model
+
+
+def blank_images(cohort, rows):
+    frame = cohort.frame.copy()
+    col = frame.columns.get_loc("ct_image_path")
+    frame.iloc[rows, col] = None
+    return replace(cohort, frame=frame)
+
+
+def test_image_model_trains_its_image_branch_on_streamed_batches(cohort, fitted):
+    assert fitted.modalities_ == ("demographics", IMAGE_MODALITY)
+    branch = fitted.network_.branches[IMAGE_MODALITY]
+    assert isinstance(branch, ImageEncoder) and branch.spatial_dims == 2
+    # the image branch's weights moved away from their initialisation (same seed, same build)
+    torch.manual_seed(fitted.seed)
+    init = fitted._build().branches[IMAGE_MODALITY].state_dict()
+    moved = [k for k, v in branch.state_dict().items() if not torch.equal(v, init[k])]
+    assert len(moved) >= len(init) // 2
+    # streaming: no batch larger than batch_size (training) / the evaluation batch (256) reaches
+    # the encoder; training saw every training row once per epoch
+    n_train, n_val = len(fitted.train_rows_), len(fitted.validation_rows_)
+    assert n_val > 0 and fitted.n_epochs_ == EPOCHS
+    assert max(fitted.seen_batches) <= 256
+    # per epoch: the training rows in ceil(n_train / 64) near-equal batches (torch.tensor_split),
+    # then the validation rows (one batch); after training one pass over the training rows for
+    # the baseline hazard
+    per_epoch = [len(p) for p in np.array_split(np.arange(n_train), int(np.ceil(n_train / 64)))] + [n_val]
+    assert sorted(fitted.seen_batches) == sorted(per_epoch * EPOCHS + [n_train])
+    risk = fitted.predict_risk(cohort)
+    assert risk.shape == (cohort.n,) and np.all(np.isfinite(risk)) and risk.std() > 0
+
+
+def test_augmentation_in_training_only(fitted, cohort):
+    paths = cohort.frame["ct_image_path"].tolist()[:4]
+    st = fitted.image_settings
+    names = lambda ds: [type(t).__name__ for t in ds.transform.transforms]  # noqa: E731
+    assert {"RandAffined", "RandGaussianNoised", "RandFlipd"} <= set(names(st.dataset(paths, train=True)))
+    assert not any(n.startswith("Rand") for n in names(st.dataset(paths, train=False)))
+    # scoring is deterministic (no augmentation, eval mode)
+    np.testing.assert_array_equal(fitted.predict_risk(cohort.subset(np.arange(40))),
+                                  fitted.predict_risk(cohort.subset(np.arange(40))))
+
+
+def test_person_without_image_gets_a_finite_prediction(fitted, cohort):
+    sub = cohort.subset(np.arange(45))
+    gone = blank_images(sub, np.arange(0, 45, 3))
+    risk, risk_gone = fitted.predict_risk(sub), fitted.predict_risk(gone)
+    assert np.all(np.isfinite(risk_gone))
+    surv = fitted.predict_survival(gone, [1.0, 5.0])
+    assert np.all(np.isfinite(surv)) and np.all((surv > 0) & (surv <= 1))
+    # rows keeping their image are unchanged; blanked rows use the learned missing embedding
+    keep = np.ones(45, dtype=bool)
+    keep[::3] = False
+    np.testing.assert_allclose(risk_gone[keep], risk[keep], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(risk_gone[~keep], risk[~keep])
+    # a blanked person's score is the same whatever the image file would have been
+    other = sub.frame.copy()
+    other.iloc[::3, other.columns.get_loc("ct_image_path")] = other["ct_image_path"].iloc[1]
+    swapped = blank_images(replace(sub, frame=other), np.arange(0, 45, 3))
+    np.testing.assert_array_equal(fitted.predict_risk(swapped), risk_gone)
+
+
+def test_save_load_round_trip_identical_predictions(tmp_path, fitted, cohort):
+    d = fitted.save(tmp_path / "m")
+    doc = json.loads((d / "model.json").read_text())
+    assert doc["image"]["size"] == [32, 32] and doc["image"]["pixdim"] == [16.0, 16.0]
+    assert doc["config"]["image_backbone"] == "small" and doc["modalities"] == ["demographics", "ct_image"]
+    keys = load_file(str(d / "model.safetensors")).keys()
+    assert any(k.startswith("branches.ct_image.") for k in keys)
+    loaded = SurvivalModel.load(d)
+    sub = blank_images(cohort.subset(np.arange(60)), [0, 5, 7])
+    np.testing.assert_array_equal(loaded.predict_risk(sub), fitted.predict_risk(sub))
+    t = [1.0, 3.0, 5.0]
+    np.testing.assert_array_equal(loaded.predict_survival(sub, t), fitted.predict_survival(sub, t))
+
+
+def test_resume_after_interruption_is_identical(tmp_path, cohort):
+    small = cohort.subset(np.arange(90))
+    settings = dict(FAST, max_epochs=2, batch_size=40)
+    full = SurvivalModel(**settings).fit(small)
+
+    class Stop(Exception):
+        pass
+
+    def stop(epoch, record):
+        if epoch == 0:
+            raise Stop
+
+    with pytest.raises(Stop):
+        SurvivalModel(**settings).fit(small, checkpoint_dir=tmp_path, callback=stop)
+    resumed = SurvivalModel(**settings).fit(small, checkpoint_dir=tmp_path, resume=True)
+    assert resumed.history_ == full.history_
+    np.testing.assert_array_equal(resumed.predict_risk(small), full.predict_risk(small))
+
+
+def test_bad_image_settings_and_cohorts_raise(cohort, fitted):
+    with pytest.raises(SurvageInputError, match="linear"):
+        SurvivalModel(modalities=("demographics", IMAGE_MODALITY), linear=True).fit(cohort)
+    with pytest.raises(SurvageInputError, match="image_size"):
+        SurvivalModel(modalities=("demographics", IMAGE_MODALITY), image_size=(8, 8)).fit(cohort)
+    with pytest.raises(SurvageInputError, match="image_backbone"):
+        SurvivalModel(modalities=("demographics", IMAGE_MODALITY), image_backbone="vit").fit(cohort)
+    with pytest.raises(SurvageInputError, match="image"):
+        fitted.predict_risk(cohort.with_modalities(["demographics", "clinical"]))
+    bad = cohort.subset(np.arange(5))
+    frame = bad.frame.copy()
+    frame["ct_image_path"] = "/nonexistent/scan.nii.gz"
+    with pytest.raises(SurvageInputError, match="image file not found"):
+        fitted.predict_risk(replace(bad, frame=frame))
