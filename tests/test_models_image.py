@@ -185,3 +185,38 @@ def test_bad_image_settings_and_cohorts_raise(cohort, fitted):
     frame["ct_image_path"] = "/nonexistent/scan.nii.gz"
     with pytest.raises(SurvageInputError, match="image file not found"):
         fitted.predict_risk(replace(bad, frame=frame))
+
+
+# ------------------------------------------------------------------ issue 6 (experiments/image_vs_measures.py)
+def _experiment():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / "image_vs_measures.py"
+    spec = importlib.util.spec_from_file_location("image_vs_measures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def test_image_vs_measures_pipeline_at_small_size(tmp_path):
+    # the experiment's code path (render cache, independent train/test seeds, five models,
+    # bootstrap comparison, blanked images) on a tiny cohort; the claims need the full size
+    E = _experiment()
+    image = dict(E.IMAGE, image_size=(32, 32), image_pixdim=(16.0, 16.0), max_epochs=1, batch_size=64)
+    kw = dict(n_train=120, n_test=80, render_size=64, image=image, tabular=dict(E.TABULAR, max_epochs=5),
+              n_boot=30, models=("clinical", "measures", "image", "fusion"), log=False)
+    res = E.run_comparison(tmp_path, **kw)
+    assert res["n_train"] == 120 and res["n_test"] == 80 and res["train_seed"] != res["test_seed"]
+    for v in res["c_index"].values():
+        assert 0 <= v["lower"] <= v["estimate"] <= v["upper"] <= 1
+    d = res["differences"]["image - measures"]
+    c = res["c_index"]
+    assert d["difference"] == pytest.approx(c["image"]["estimate"] - c["measures"]["estimate"], abs=1e-12)
+    assert set(res["claims"]) == {"image_within_margin_of_measures", "fusion_beats_image", "fusion_beats_clinical",
+                                  "no_image_still_predicted"}
+    assert res["claims"]["no_image_still_predicted"] and res["missing_images"]["n_blanked"] == 16
+    assert "Harrell's C" in E.report(res)
+    # the renders are cached: a second call finds the sheets and renders nothing
+    stamp = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.nii.gz")}
+    E.prepare(tmp_path, 120, 0, size=64)
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.nii.gz")} == stamp
