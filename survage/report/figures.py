@@ -73,7 +73,8 @@ def km_figure(km: Mapping[str, Any]) -> bytes:
                 label=f"{g['label']} (n={g['n']:,}, events={g['events']:,})")
     ax.set_xlabel("Years since baseline")
     ax.set_ylabel(f"Survival free of {km['outcome']}")
-    ax.set_title("Kaplan-Meier by quartile of age acceleration", fontsize=9)
+    kind = "age-adjusted (residual) " if km.get("acceleration") == "residual" else ""
+    ax.set_title(f"Kaplan-Meier by quartile of {kind}age acceleration", fontsize=9)
     ax.legend(fontsize=7, loc="lower left")
     ax.grid(alpha=0.3)
     return _png(fig)
@@ -96,31 +97,73 @@ def scatter_figure(clocks: Mapping[str, Any]) -> bytes:
     return _png(fig)
 
 
-def hazard_ratio_figure(clocks: Mapping[str, Any]) -> bytes:
-    """Forest plot of age-adjusted hazard ratios of acceleration, per SD and per year."""
-    fig = _new_figure(6.0, 1.0 + 0.4 * 2 * max(len(clocks), 1))
-    ax = fig.subplots()
-    labels: list[str] = []
-    y = 0
-    for name, c in clocks.items():
-        for key, what in (("hr_per_sd", "per SD"), ("hr_per_year", "per year")):
-            est = c.get(key)
-            if not est:
-                continue
-            e, lo, hi = est["estimate"], est.get("lower", est["estimate"]), est.get("upper", est["estimate"])
-            ax.errorbar([e], [y], xerr=[[e - lo], [hi - e]], fmt="s", color="C0" if key == "hr_per_sd" else "C1",
-                        capsize=3)
-            labels.append(f"{c.get('short', name)} {what}")
-            y += 1
-    ax.axvline(1.0, color="0.5", lw=1, ls="--")
-    ax.set_yticks(range(len(labels)), labels, fontsize=8)
-    ax.invert_yaxis()
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
+#: candidate tick positions of the hazard-ratio axis (log scale), most wanted first
+HR_TICKS = (1.0, 2.0, 1.5, 1.25, 1.1, 0.8, 0.5, 3.0, 5.0, 0.9, 1.05, 0.67, 2.5, 4.0, 0.95)
 
+
+def hr_ticks(lo: float, hi: float, max_ticks: int = 9) -> list[float]:
+    """Readable tick positions between ``lo`` and ``hi`` on a log axis.
+
+    1 first, then 2, 1.5, 1.25, 1.1, ... and powers of ten for wide ranges, each kept only when it
+    lies at least 1/``max_ticks`` of the axis (in log units) from the ticks already kept.
+    """
+    import math
+
+    span = math.log(hi / lo)
+    decades = [10.0 ** k for k in range(-3, 13) if lo <= 10.0 ** k <= hi]
+    if hi / lo > 50:  # a wide axis: powers of ten only, at most 6 of them
+        step = max(1, math.ceil(len(decades) / 6))
+        return decades[::step]
+    cands = [1.0, *decades, *HR_TICKS[1:], *[5 * d for d in decades], *[2 * d for d in decades]]
+    kept: list[float] = []
+    for t in cands:
+        if lo <= t <= hi and all(abs(math.log(t / k)) >= span / max_ticks for k in kept):
+            kept.append(t)
+    return sorted(kept)
+
+
+def hazard_ratio_figure(clocks: Mapping[str, Any], title: str = "") -> bytes:
+    """Forest plot of age-adjusted hazard ratios of acceleration: per SD (raw and residual), per year.
+
+    The x-axis is logarithmic with readable ticks (1, 1.1, 1.25, 1.5, 2, ...); each point carries
+    its estimate and 95 % CI as text.
+    """
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    rows: list[tuple[str, float, float, float, str]] = []
+    for name, c in clocks.items():
+        short = c.get("short", name)
+        for key, what, color, block in (("hr_per_sd", "per SD", "C0", c), ("hr_per_sd", "per SD, residual", "C2",
+                                        c.get("residual") or {}), ("hr_per_year", "per year", "C1", c)):
+            est = block.get(key)
+            if not est or est.get("estimate") is None:
+                continue
+            e = float(est["estimate"])
+            lo = float(est["lower"] if est.get("lower") is not None else e)
+            hi = float(est["upper"] if est.get("upper") is not None else e)
+            rows.append((f"{short} {what}", e, lo, hi, color))
+    fig = _new_figure(6.4, 1.0 + 0.32 * max(len(rows), 1))
+    ax = fig.subplots()
+    d = PRECISION["hr"]
+    for y, (_, e, lo, hi, color) in enumerate(rows):
+        ax.errorbar([e], [y], xerr=[[e - lo], [hi - e]], fmt="s", color=color, capsize=3, ms=4)
+        ax.annotate(f"{fmt(e, d)} ({fmt(lo, d)}, {fmt(hi, d)})", (hi, y), xytext=(5, 0),
+                    textcoords="offset points", va="center", fontsize=7)
+    lo_all = min([r[2] for r in rows] + [1.0]) / 1.04
+    hi_all = max([r[3] for r in rows] + [1.0])
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(ScalarFormatter())
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel("Hazard ratio (95% CI), adjusted for chronological age")
+    ax.set_xlim(lo_all, hi_all * 1.45)  # room for the text labels
+    ax.axvline(1.0, color="0.5", lw=1, ls="--")
+    ticks = hr_ticks(lo_all, hi_all * 1.45)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=8)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel("Hazard ratio (95% CI, log scale), adjusted for chronological age")
+    if title:
+        ax.set_title(title, fontsize=9)
     return _png(fig)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from survage.errors import SurvageInputError
-from survage.report import figures, tables
+from survage.report import bioage_pages, figures, layout, secondary_pages, tables
 from survage.report.atomic import atomic_write_bytes
 
 #: top-level sections a metrics dict must have
@@ -99,53 +99,7 @@ def _forbidden_keys(x: Any, where: str) -> list[str]:
 
 
 # ------------------------------------------------------------------------------ layout
-def _styles() -> dict[str, Any]:
-    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-
-    ss = getSampleStyleSheet()
-    return {
-        "title": ss["Title"], "h1": ss["Heading1"], "h2": ss["Heading2"], "body": ss["BodyText"],
-        "small": ParagraphStyle("small", parent=ss["BodyText"], fontSize=7.5, leading=9.5),
-        "cell": ParagraphStyle("cell", parent=ss["BodyText"], fontSize=7.5, leading=9),
-    }
-
-
-def _table(rows: Sequence[Sequence[str]], st: Mapping[str, Any], widths: Sequence[float] | None = None,
-           ) -> Any:
-    from reportlab.lib import colors
-    from reportlab.platypus import Paragraph, Table, TableStyle
-
-    cells = [[Paragraph(_esc(c), st["cell"]) for c in r] for r in rows]
-    t = Table(cells, colWidths=widths, repeatRows=1, hAlign="LEFT")
-    t.setStyle(TableStyle([
-        ("LINEABOVE", (0, 0), (-1, 0), 0.8, colors.black),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
-        ("LINEBELOW", (0, -1), (-1, -1), 0.8, colors.black),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-    ]))
-    return t
-
-
-def _esc(s: Any) -> str:
-    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _image(png: bytes, max_width: float, max_height: float) -> Any:
-    from reportlab.lib.utils import ImageReader
-    from reportlab.platypus import Image
-
-    w, h = ImageReader(io.BytesIO(png)).getSize()
-    scale = min(max_width / w, max_height / h)
-    return Image(io.BytesIO(png), width=w * scale, height=h * scale)
-
-
-def _absent(metrics: Mapping[str, Any], section: str, st: Mapping[str, Any]) -> Any:
-    from reportlab.platypus import Paragraph
-
-    why = metrics.get("notes", {}).get(section, "not computed in this run")
-    return Paragraph(_esc(f"Not available: {why}."), st["body"])
+_styles, _table, _esc, _image, _absent = layout.styles, layout.table, layout.esc, layout.image, layout.absent
 
 
 def _story(metrics: Mapping[str, Any], fd: Mapping[str, Any]) -> list[Any]:
@@ -159,9 +113,11 @@ def _story(metrics: Mapping[str, Any], fd: Mapping[str, Any]) -> list[Any]:
         lambda: _cohort_page(metrics, st),
         lambda: _models_page(metrics, st),
         lambda: _calibration_page(metrics, fd, st, width),
-        lambda: _km_page(metrics, fd, st, width),
-        lambda: _scatter_page(metrics, fd, st, width),
-        lambda: _hr_page(metrics, fd, st, width),
+        lambda: bioage_pages.km_page(metrics, fd, st, width),
+        lambda: bioage_pages.scatter_page(metrics, fd, st, width),
+        lambda: bioage_pages.hr_page(metrics, fd, st, width),
+        lambda: bioage_pages.kdm_holdout_page(metrics, st, width),
+        lambda: secondary_pages.dxa_page(metrics, st),
         lambda: _methods_page(metrics, st),
     ]
     s.append(Paragraph(_esc(metrics["title"]), st["title"]))
@@ -242,70 +198,11 @@ def _calibration_page(m: Mapping[str, Any], fd: Mapping[str, Any], st: Mapping[s
     return out
 
 
-def _km_page(m: Mapping[str, Any], fd: Mapping[str, Any], st: Mapping[str, Any], width: float) -> list[Any]:
-    from reportlab.platypus import Paragraph
-
-    out: list[Any] = [Paragraph("4. Survival by quartile of age acceleration", st["h1"])]
-    km = m.get("km_by_acceleration_quartile")
-    if not km:
-        return out + [_absent(m, "km_by_acceleration_quartile", st)]
-    rows = [["Quartile", "Acceleration range, y", "People", "Events"]] + [
-        [g["label"], f"{tables.fmt(g['lower'], 1)} to {tables.fmt(g['upper'], 1)}", f"{g['n']:,}",
-         f"{g['events']:,}"] for g in km["groups"]]
-    out += [Paragraph(_esc(f"Clock: {km['clock_label']}; outcome: {km['outcome']}; {km.get('population', 'test set')}."),
-                      st["small"]),
-            _image(figures.km_figure(fd.get("km_by_acceleration_quartile", km)), width, 11 * 28.35),
-            _table(rows, st)]
-    return out
-
-
-def _scatter_page(m: Mapping[str, Any], fd: Mapping[str, Any], st: Mapping[str, Any],
-                  width: float) -> list[Any]:
-    from reportlab.platypus import Paragraph, Spacer
-
-    out: list[Any] = [Paragraph("5. Biological against chronological age", st["h1"])]
-    ba = m.get("bioage")
-    if not ba:
-        return out + [_absent(m, "bioage", st)]
-    ref = ba.get("reference", {})
-    if ref:
-        out.append(Paragraph(_esc(
-            f"Biological age: the age at which the Gompertz reference population (fitted on the training "
-            f"rows, log-hazard {tables.fmt(ref.get('alpha'), 3)} + {tables.fmt(ref.get('beta'), 4)} x age) "
-            f"carries the model's predicted {tables.fmt(ref.get('horizon'), 0)}-year cumulative hazard. "
-            f"Acceleration = biological minus chronological age. PhenoAge constant c = "
-            f"{m['methods'].get('phenoage_constant')}."), st["small"]))
-    out += [_image(figures.scatter_figure(fd.get("bioage_clocks", ba["clocks"])), width, 8 * 28.35),
-            Spacer(1, 6), _table(tables.bioage_rows(m), st)]
-    return out
-
-
-def _hr_page(m: Mapping[str, Any], fd: Mapping[str, Any], st: Mapping[str, Any], width: float) -> list[Any]:
-    from reportlab.platypus import Paragraph
-
-    out: list[Any] = [Paragraph("6. Hazard ratios of age acceleration", st["h1"])]
-    ba = m.get("bioage")
-    if not ba:
-        return out + [_absent(m, "bioage", st)]
-    out += [Paragraph(_esc(
-        f"Cox model of {ba.get('outcome', m['primary_outcome'])} on chronological age and acceleration "
-        "(test set). Per year alone can be gamed by shrinking the spread of acceleration; per SD and "
-        "the C-index cannot."), st["small"]),
-        _image(figures.hazard_ratio_figure(fd.get("bioage_clocks", ba["clocks"])), width, 10 * 28.35)]
-    rows = [["Clock", "HR per SD (95% CI)", "HR per year (95% CI)", "SD of acceleration, y"]] + [
-        [c.get("label", n), tables.fmt_ci(c.get("hr_per_sd"), tables.PRECISION["hr"]),
-         tables.fmt_ci(c.get("hr_per_year"), tables.PRECISION["hr"]),
-         tables.fmt(c.get("sd_acceleration"), tables.PRECISION["years"])]
-        for n, c in ba["clocks"].items()]
-    out.append(_table(rows, st))
-    return out
-
-
 def _methods_page(m: Mapping[str, Any], st: Mapping[str, Any]) -> list[Any]:
     from reportlab.platypus import Paragraph, Spacer
 
     me = m["methods"]
-    out: list[Any] = [Paragraph("7. Methods and model card", st["h1"]),
+    out: list[Any] = [Paragraph("9. Methods and model card", st["h1"]),
                       Paragraph(_esc(f"Data: {me.get('data', '')}"), st["body"]),
                       Paragraph(_esc(f"Seed: {me.get('seed')}. PhenoAge constant c = {me.get('phenoage_constant')}. "
                                      f"Created: {me.get('created', '')}."), st["body"])]

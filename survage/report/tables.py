@@ -123,20 +123,73 @@ def calibration_rows(metrics: Mapping[str, Any]) -> list[Row]:
     return rows
 
 
-def bioage_rows(metrics: Mapping[str, Any]) -> list[Row]:
-    """Per clock: n, correlation with age, mean acceleration (SE), HR per SD and per year, LR gain, C."""
-    rows: list[Row] = [["Clock", "n", "r(BA, CA)", "Mean accel., y (SE)", "SD accel., y",
+def _clock_row(name: str, c: Mapping[str, Any]) -> Row:
+    lr = c.get("lr_gain") or {}
+    return [
+        c.get("label", name), f"{int(c['n']):,}", f"{int(c.get('events', 0)):,}",
+        fmt(c["correlation"], PRECISION["corr"]),
+        f"{fmt(c['mean_acceleration'], PRECISION['years'])} ({fmt(c['se_acceleration'], PRECISION['years'])})",
+        fmt(c.get("sd_acceleration"), PRECISION["years"]),
+        fmt_ci(c.get("hr_per_sd"), PRECISION["hr"]), fmt_ci(c.get("hr_per_year"), PRECISION["hr"]),
+        f"{fmt(lr.get('chi2'), PRECISION['chi2'])} ({fmt_p(lr.get('p_value'))})",
+        fmt_ci(c.get("c_index"), PRECISION["c"]),
+    ]
+
+
+def clock_rows(section: Mapping[str, Any]) -> tuple[list[Row], list[int]]:
+    """Per clock (same rows for all): n, events, r(BA, CA), mean (SE) and SD of raw acceleration,
+    HR per SD and per year, LR gain over age, C of age + acceleration; then the lines of
+    ``clocks_all_rows`` (other rows, labelled). Returns the rows and the body rows that start a
+    new block (for a rule)."""
+    rows: list[Row] = [["Clock", "n", "Events", "r(BA, CA)", "Mean accel., y (SE)", "SD accel., y",
                         "HR per SD", "HR per year", "LR gain \u03c7\u00b2 (p)", "C (age + accel.)"]]
-    for name, c in metrics["bioage"]["clocks"].items():
-        lr = c.get("lr_gain") or {}
-        rows.append([
-            c.get("label", name), f"{int(c['n']):,}", fmt(c["correlation"], PRECISION["corr"]),
-            f"{fmt(c['mean_acceleration'], PRECISION['years'])} ({fmt(c['se_acceleration'], PRECISION['years'])})",
-            fmt(c.get("sd_acceleration"), PRECISION["years"]),
-            fmt_ci(c.get("hr_per_sd"), PRECISION["hr"]), fmt_ci(c.get("hr_per_year"), PRECISION["hr"]),
-            f"{fmt(lr.get('chi2'), PRECISION['chi2'])} ({fmt_p(lr.get('p_value'))})",
-            fmt_ci(c.get("c_index"), PRECISION["c"]),
-        ])
+    rows += [_clock_row(n, c) for n, c in section["clocks"].items()]
+    rules = []
+    extra = section.get("clocks_all_rows") or {}
+    if extra:
+        rules.append(len(rows))
+        rows += [_clock_row(n, c) for n, c in extra.items()]
+    return rows, rules
+
+
+def bioage_rows(metrics: Mapping[str, Any]) -> list[Row]:
+    """:func:`clock_rows` of the ``bioage`` section (rows only)."""
+    return clock_rows(metrics["bioage"])[0]
+
+
+def hr_rows(section: Mapping[str, Any]) -> tuple[list[Row], list[int]]:
+    """Hazard ratios per clock of raw (BA - CA) and residual (age-adjusted) acceleration."""
+    h = PRECISION["hr"]
+    rows: list[Row] = [["Clock", "Raw: HR per SD", "Raw: HR per year", "Raw: SD, y",
+                        "Residual: HR per SD", "Residual: HR per year", "Residual: SD, y"]]
+    items = list(section["clocks"].items())
+    extra = list((section.get("clocks_all_rows") or {}).items())
+    for n, c in items + extra:
+        r = c.get("residual") or {}
+        rows.append([c.get("label", n), fmt_ci(c.get("hr_per_sd"), h), fmt_ci(c.get("hr_per_year"), h),
+                     fmt(c.get("sd_acceleration"), PRECISION["years"]), fmt_ci(r.get("hr_per_sd"), h),
+                     fmt_ci(r.get("hr_per_year"), h), fmt(r.get("sd_acceleration"), PRECISION["years"])])
+    return rows, ([len(items) + 1] if extra else [])
+
+
+def dxa_model_rows(section: Mapping[str, Any]) -> list[Row]:
+    """DXA secondary analysis: out-of-fold Harrell C (95% CI) and the per-fold C of each model."""
+    rows: list[Row] = [["Model", "Out-of-fold Harrell C (95% CI)", "Per-fold C"]]
+    for name, m in section["models"].items():
+        rows.append([m.get("label", name), fmt_ci(m["harrell_c"], PRECISION["c"]),
+                     ", ".join(fmt(c, PRECISION["c"]) for c in m.get("fold_harrell_c", []))])
+    return rows
+
+
+def dxa_difference_rows(section: Mapping[str, Any]) -> list[Row]:
+    """DXA secondary analysis: paired bootstrap differences of Harrell C."""
+    labels = {n: m.get("label", n) for n, m in section["models"].items()}
+    rows: list[Row] = [["Model", "Reference", "Difference in C (95% CI)", "p", "CI spans 0"]]
+    for d in section["differences"]:
+        lo, hi = d["difference"].get("lower"), d["difference"].get("upper")
+        spans = "\u2013" if lo is None or hi is None else ("yes" if lo <= 0 <= hi else "no")
+        rows.append([labels.get(d["model"], d["model"]), labels.get(d["reference"], d["reference"]),
+                     fmt_ci(d["difference"], PRECISION["c"]), fmt_p(d.get("p_value"), d.get("p_floor")), spans])
     return rows
 
 

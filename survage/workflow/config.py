@@ -198,8 +198,31 @@ class BioAgeConfig:
 
 
 @dataclass(frozen=True)
+class SecondaryConfig:
+    """Secondary analyses, each with its own report section.
+
+    Attributes
+    ----------
+    analyses
+        ``dxa``: within the people who have DXA body composition (NHANES 1999-2002, ages 20-49),
+        stratified k-fold cross-validation of demographics + clinical, demographics + DXA and
+        demographics + clinical + DXA networks; out-of-fold Harrell C with bootstrap CIs and
+        paired bootstrap differences, and a plain statement when it is underpowered.
+    folds
+        Number of cross-validation folds (seeded by the experiment ``seed``).
+    min_events
+        Fewer events than this make the analysis "underpowered" in the report, whatever the CIs.
+    """
+
+    analyses: tuple[Literal["dxa"], ...] = ()
+    folds: int = 5
+    min_events: int = 200
+
+
+@dataclass(frozen=True)
 class ExperimentConfig:
-    """A whole experiment: data, design, outcomes, models, training, evaluation, biological age."""
+    """A whole experiment: data, design, outcomes, models, training, evaluation, biological age,
+    secondary analyses."""
 
     name: str
     description: str = ""
@@ -211,6 +234,7 @@ class ExperimentConfig:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     bioage: BioAgeConfig = field(default_factory=BioAgeConfig)
+    secondary: SecondaryConfig = field(default_factory=SecondaryConfig)
 
     def replace(self, **changes: Any) -> "ExperimentConfig":
         """A copy with top-level fields replaced (validated again)."""
@@ -400,6 +424,10 @@ def _check_values(cfg: ExperimentConfig, source: str) -> None:
         raise bad("bioage.interval_level", ba.interval_level, "a level in (0, 1)")
     if ba.scatter_points < 0:
         raise bad("bioage.scatter_points", ba.scatter_points, "an integer >= 0")
+    if not 2 <= cfg.secondary.folds <= 20:
+        raise bad("secondary.folds", cfg.secondary.folds, "an integer from 2 to 20")
+    if cfg.secondary.min_events < 0:
+        raise bad("secondary.min_events", cfg.secondary.min_events, "an integer >= 0")
     if cfg.seed < 0:
         raise bad("seed", cfg.seed, "an integer >= 0")
 

@@ -24,6 +24,7 @@ import pandas as pd
 from survage.data.cohort import Cohort
 from survage.report.atomic import atomic_write_json, atomic_write_text
 from survage.report.tables import horizon_label
+from survage.workflow import bioage_compare as bc
 from survage.workflow import evaluate as ev
 from survage.workflow.bioage_run import BioAgeModel, fit_reference
 from survage.workflow.config import ExperimentConfig, dump_config, load_config
@@ -72,7 +73,7 @@ def run_study(config: ExperimentConfig | str | Path, out_dir: str | Path, data_p
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     t0 = _time.time()
-    bar = tqdm(total=7, desc=f"survage run {cfg.name}", unit="step", disable=not progress)
+    bar = tqdm(total=8, desc=f"survage run {cfg.name}", unit="step", disable=not progress)
 
     def step(what: str) -> None:
         bar.set_postfix_str(what)
@@ -92,7 +93,10 @@ def run_study(config: ExperimentConfig | str | Path, out_dir: str | Path, data_p
     primary = fitted[PRIMARY]
     bio = _bioage_model(cfg, design, primary, progress)
     bar.update()
-    metrics = _metrics_doc(cfg, design, fitted, models_section, grid, point, reps, bio, notes)
+    step("secondary analyses")
+    secondary = _secondary(cfg, design, progress, notes)
+    bar.update()
+    metrics = _metrics_doc(cfg, design, fitted, models_section, grid, point, reps, bio, notes, secondary)
     bar.update()
     step("writing files")
     primary.model.save(out / MODEL_DIR)
@@ -205,47 +209,23 @@ def _bioage_model(cfg: ExperimentConfig, design: Design, primary: Fitted, progre
                       disable=not progress):
             members.append(fit_neural(cfg, f"member_{k}", "", primary.modalities, (o,), train, val,
                                       cfg.seed + k).model)
-    return BioAgeModel(ref, b.horizon, o, members, b.interval_level)
+    return BioAgeModel(ref, b.horizon, o, members, b.interval_level).fit_residual(primary.model,
+                                                                               design.part("train"))
 
 
-def _bioage_section(cfg: ExperimentConfig, design: Design, primary: Fitted, bio: BioAgeModel,
-                    notes: dict[str, str]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+# ------------------------------------------------------------------------------ secondary analyses
+def _secondary(cfg: ExperimentConfig, design: Design, progress: bool, notes: dict[str, str]) -> dict[str, Any]:
+    """The configured secondary analyses (``secondary.analyses``); a failing one is noted."""
     from survage.errors import SurvageInputError
-    from survage.workflow import clocks
+    from survage.workflow.secondary_dxa import dxa_secondary
 
-    o = cfg.outcomes.primary
-    test, t, e = _outcome_data(design.part("test"), o)
-    ca = test.ages()
-    ba = bio.predict(primary.model, test)["biological_age"]
-    kw = {"scatter_points": cfg.bioage.scatter_points, "seed": cfg.seed}
     out: dict[str, Any] = {}
-    out["survage"] = clocks.clock_summary(f"survage ({primary.label})", "survage", ba, ca, t, e, **kw)
-    if "phenoage" in cfg.bioage.baselines:
+    if "dxa" in cfg.secondary.analyses:
         try:
-            pa = clocks.phenoage_for(test.frame, cfg.bioage.phenoage_constant)
-            out["phenoage"] = clocks.clock_summary(f"PhenoAge (c = {cfg.bioage.phenoage_constant})", "PhenoAge", pa, ca, t, e,
-                                                   note="Levine et al. 2018, ln(CRP); people with all nine markers",
-                                                   **kw)
+            out["dxa"] = dxa_secondary(cfg, design.cohort, progress=progress)
         except SurvageInputError as exc:
-            notes["phenoage"] = f"PhenoAge not computed: {exc}"
-    if "kdm" in cfg.bioage.baselines:
-        try:
-            kd = clocks.kdm_for(design.part("train").frame, test.frame)
-            out["kdm"] = clocks.clock_summary("Klemera-Doubal", "KDM", kd, ca, t, e,
-                                              note="BioAge recipe, per sex, trained on the training rows aged 30-75",
-                                              **kw)
-        except SurvageInputError as exc:
-            notes["kdm"] = f"Klemera-Doubal age not computed: {exc}"
-    ref = bio.reference
-    section = {"outcome": o, "population": "test set",
-               "reference": {"kind": "Gompertz", "alpha": float(ref.alpha_[0]), "beta": float(ref.beta_[0]),
-                             "horizon": bio.horizon, "fitted_on": "training rows",
-                             "n": int(ref.n_[0]), "events": int(ref.n_events_[0])},
-               "interval": {"members": 1 + len(bio.members), "level": bio.level},
-               "clocks": out}
-    km = clocks.km_by_quartile(ba - ca, t, e, outcome=o, clock_label=out["survage"]["label"],
-                               population="test set")
-    return section, km
+            notes["secondary_dxa"] = f"DXA secondary analysis not run: {exc}"
+    return out
 
 
 # ------------------------------------------------------------------------------ metrics.json
@@ -289,7 +269,7 @@ def _calibration(cfg: ExperimentConfig, design: Design, primary: Fitted, grid: e
 
 def _metrics_doc(cfg: ExperimentConfig, design: Design, fitted: dict[str, Fitted], models: dict[str, Any],
                  grids: dict[str, ev.EvalGrid], points: dict[str, Any], repss: dict[str, Any], bio: BioAgeModel,
-                 notes: dict[str, str]) -> dict[str, Any]:
+                 notes: dict[str, str], secondary: dict[str, Any] | None = None) -> dict[str, Any]:
     o = cfg.outcomes.primary
     c = design.cohort
     parts = {"train": design.train, "validation": design.validation, "test": design.test}
@@ -318,8 +298,14 @@ def _metrics_doc(cfg: ExperimentConfig, design: Design, fitted: dict[str, Fitted
     else:
         notes["paired_differences"] = "no single-modality comparators in this configuration"
     doc["calibration"] = _calibration(cfg, design, fitted[PRIMARY], grids[o])
-    bsec, km = _bioage_section(cfg, design, fitted[PRIMARY], bio, notes)
-    doc["bioage"], doc["km_by_acceleration_quartile"] = bsec, km
+    cl = bc.study_clocks(cfg, design, fitted[PRIMARY], bio, notes)
+    doc["bioage"], doc["km_by_acceleration_quartile"] = bc.bioage_section(cfg, design, fitted[PRIMARY], bio, cl,
+                                                                          notes)
+    hold = bc.kdm_holdout_section(cfg, design, fitted[PRIMARY], bio, cl, notes)
+    if hold is not None:
+        doc["kdm_holdout"] = hold
+    if secondary:
+        doc["secondary"] = secondary
     missing = [b for b in cfg.model.baselines if b not in fitted and f"model_{b}" not in notes]
     if missing:
         notes["baselines"] = f"baseline(s) {missing} not available in this installation"
@@ -337,7 +323,17 @@ def _metrics_doc(cfg: ExperimentConfig, design: Design, fitted: dict[str, Fitted
         "hazard. " + (f"Intervals: {bio.level:.0%} percentile range over a deep ensemble of "
                       f"{1 + len(bio.members)} fits with different seeds." if bio.members else
                       "No biological-age intervals (bioage.interval_members < 2)."),
-    ] + [f"Note: {v}" for v in notes.values()]
+        "Clocks (survage, PhenoAge, Klemera-Doubal where their inputs exist) are compared on the same people: "
+        "the rows where every clock is defined. Hazard ratios come from a Cox model (Efron ties) of the outcome "
+        "on chronological age and acceleration; raw acceleration is BA - CA, residual (age-adjusted) "
+        "acceleration is BA minus an OLS line of BA on CA fitted on the training rows.",
+    ]
+    if "kdm_holdout" in doc:
+        text.append(f"Klemera-Doubal: {doc['kdm_holdout']['kdm']['fitted_on']}; compared on held-out rows. "
+                    + doc["kdm_holdout"]["rows"])
+    text += [f"Secondary analysis: {sec['title']}: {sec['method']}"
+             for sec in (secondary or {}).values()]
+    text += [f"Note: {v}" for v in notes.values()]
     doc["methods"] = methods_section(cfg, data=c.source, seed=cfg.seed, model_card=card, text=text)
     doc["notes"] = notes
     return doc
