@@ -6,6 +6,7 @@ Usage (from the repository root)::
     .venv/bin/python experiments/nhanes_model_selection.py cv      # 5-fold CV within NHANES III
     .venv/bin/python experiments/nhanes_model_selection.py kdm     # NHANES III hold-out vs KDM
     .venv/bin/python experiments/nhanes_model_selection.py final   # the one 1999-2002 evaluation
+    .venv/bin/python experiments/nhanes_model_selection.py sensitivity  # post-hoc, chooses nothing
 
 Each step writes ``<out>/<step>.json`` (default ``--out /tmp/nhanes_model_selection``) and prints a
 table. The rules (docs/nhanes_model.md): model selection uses NHANES III outcomes only; the
@@ -303,6 +304,29 @@ def final(d: Design, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
     return out
 
 
+def sensitivity(*, seed: int = 0) -> list[dict[str, Any]]:
+    """Post-hoc checks on 1999-2002 (after ``final``; they chose nothing): other seeds of the chosen
+    design, the make-demo multi-outcome network (death, heart, cancer heads), the best linear Cox."""
+    c3, c4 = load_nhanes("nhanes3"), load_nhanes("nhanes4")
+    keep = pheno_rows(c4.frame)
+    t, e, a = c4.time(OUTCOME)[keep], c4.event(OUTCOME)[keep], c4.ages()[keep]
+    chosen = design(CHOSEN)
+    runs: list[tuple[str, Design, int, tuple[str, ...]]] = [
+        (f"{CHOSEN} seed {s}", chosen, s, (OUTCOME,)) for s in (1, 2, 3)]
+    runs.append((f"{CHOSEN} + heart, cancer heads", chosen, seed, (OUTCOME, "death_heart", "death_cancer")))
+    runs.append(("transport cox pen1e-2", design("transport cox pen1e-2"), seed, (OUTCOME,)))
+    rows = []
+    for name, d, s, outcomes in runs:
+        est = d.estimator(s)
+        if outcomes != (OUTCOME,):
+            est.model.outcomes = outcomes
+        est.fit(select_features(c3, d.features))
+        ba = est.predict(select_features(c4, d.features))["biological_age"].to_numpy()[keep]
+        rows.append({"run": name, **ba_metrics(t, e, a, ba), "nhanes3_mean_accel": est.train_acceleration_mean_})
+        print(rows[-1], flush=True)
+    return rows
+
+
 # ---------------------------------------------------------------------------------------- CLI
 def _write(out: Path, name: str, obj: Any) -> None:
     out.mkdir(parents=True, exist_ok=True)
@@ -315,7 +339,7 @@ def main(argv: list[str] | None = None) -> None:
     import torch
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("step", choices=["screen", "cv", "kdm", "final"])
+    p.add_argument("step", choices=["screen", "cv", "kdm", "final", "sensitivity"])
     p.add_argument("--out", type=Path, default=Path("/tmp/nhanes_model_selection"))
     p.add_argument("--designs", nargs="*", default=None, help="CV: candidate names (default all)")
     p.add_argument("--threads", type=int, default=2)
@@ -327,12 +351,14 @@ def main(argv: list[str] | None = None) -> None:
                                      ).to_dict(orient="records"),
         "kdm": lambda: kdm_holdout(design(CHOSEN)),
         "final": lambda: final(design(CHOSEN)),
+        "sensitivity": sensitivity,
     }
     result = steps[args.step]()
     if args.step == "screen":
         print(pd.DataFrame(result).set_index("column").round(3).to_string())
-    elif args.step == "cv":
-        print(cv_table(pd.DataFrame(result)).round(4).to_string())
+    elif args.step in ("cv", "sensitivity"):
+        frame = pd.DataFrame(result)
+        print((cv_table(frame) if args.step == "cv" else frame).round(4).to_string())
     else:
         print(json.dumps(result, indent=1, default=float))
     _write(args.out, args.step, result)
