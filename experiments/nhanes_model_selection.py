@@ -33,10 +33,14 @@ import pandas as pd
 
 from survage.bioage import KlemeraDoubal, phenoage
 from survage.bioage.learned import LearnedBiologicalAge, select_features
-from survage.data.cohort import Cohort
 from survage.data.nhanes import CLINICAL, LOG_FEATURES, load_nhanes
 from survage.data.splits import kfold_splits, train_validation_test_split
-from survage.metrics import bootstrap_ci, harrell_c, hazard_ratio_per_unit, paired_bootstrap
+from survage.metrics import (
+    bootstrap_ci,
+    harrell_c,
+    hazard_ratio_per_unit,
+    paired_bootstrap,
+)
 
 #: PhenoAge's nine biomarkers, as declared in the clinical modality (units handled by preprocessing)
 PHENO9 = ("albumin", "creat", "glucose", "crp", "lymph", "mcv", "rdw", "alp", "wbc")

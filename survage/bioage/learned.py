@@ -140,7 +140,7 @@ class LearnedBiologicalAge:
         self.clip_to_training = clip_to_training
         self.prefit = prefit
 
-    def fit(self, cohort: Cohort) -> "LearnedBiologicalAge":
+    def fit(self, cohort: Cohort) -> LearnedBiologicalAge:
         """Fit model, reference curve and residual regression on the training ``cohort``.
 
         Parameters
