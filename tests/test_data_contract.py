@@ -225,3 +225,29 @@ def test_log_offset_is_half_the_smallest_positive_training_value():
     assert spec.log_offset == 2.0
     assert spec.mean == pytest.approx(np.mean(np.log(df["cac"] + 2.0)))
     assert ModalityPreprocessor(["cac"], log_features=["cac"]).fit(df + 1).specs_[0].log_offset == 0.0
+
+
+def test_preprocessing_clips_new_values_to_the_training_range() -> None:
+    """Transport: a value beyond the training range is treated as the training extreme."""
+    import pandas as pd
+
+    from survage.data.preprocessing import ModalityPreprocessor
+
+    train = pd.DataFrame({"crp": [0.21, 0.5, 1.0, 3.0]})
+    new = pd.DataFrame({"crp": [0.01, 0.21, 50.0, 3.0]})
+    clip = ModalityPreprocessor(["crp"], ["crp"], clip_to_training_range=True).fit(train)
+    out = clip.transform(new)[:, 0]
+    assert out[0] == out[1] and out[2] == out[3]
+    free = ModalityPreprocessor(["crp"], ["crp"]).fit(train)
+    out_free = free.transform(new)[:, 0]
+    assert out_free[0] < out_free[1] and out_free[2] > out_free[3]
+    again = ModalityPreprocessor.from_dict(clip.to_dict())
+    assert np.array_equal(again.transform(new), clip.transform(new))
+
+
+def test_with_features_keeps_only_declared_columns() -> None:
+    c = load_nhanes("nhanes4")
+    sub = c.with_features("clinical", ["albumin", "crp"])
+    assert sub.feature_columns(["clinical"]) == ["albumin", "crp"]
+    with pytest.raises(SurvageInputError, match="diabetes"):
+        c.with_features("clinical", ["albumin", "diabetes"])

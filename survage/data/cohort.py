@@ -346,6 +346,22 @@ class Cohort:
         keep = {m: self.modalities[m] for m in modalities if m in self.modalities}
         return replace(self, modalities=keep)
 
+    def with_features(self, modality: str, columns: Sequence[str]) -> "Cohort":
+        """The same people with ``modality`` restricted to ``columns`` (a subset, in that order).
+
+        Only declared columns can be kept, so outcome data can never be brought in this way.
+        """
+        declared = self.modalities.get(modality)
+        if declared is None:
+            raise SurvageInputError(f"unknown modality {modality!r}", column=modality,
+                                    expected=f"one of {sorted(self.modalities)}")
+        unknown = [c for c in columns if c not in declared]
+        if unknown:
+            raise SurvageInputError(
+                f"{len(unknown)} feature(s) not declared in modality {modality!r}: {unknown}",
+                column=unknown[0], expected=f"columns of {modality!r}: {list(declared)}")
+        return replace(self, modalities={**self.modalities, modality: tuple(columns)})
+
     def describe_roles(self) -> dict[str, object]:
         """JSON-ready declaration of roles (column names only; no values, no identifiers)."""
         return {

@@ -1,8 +1,13 @@
 """Preprocessing fitted on training rows only, serialisable as JSON with the model.
 
-Per modality: declared log transforms, median imputation with missingness indicators,
-one-hot coding of declared categorical columns, standardisation. Also records each raw column's
-training 1st-99th percentile range to warn when new data look like another unit.
+Per modality: clipping of new values to the training range, declared log transforms, median
+imputation with missingness indicators, one-hot coding of declared categorical columns,
+standardisation. Also records each raw column's training 1st-99th percentile range to warn when
+new data look like another unit.
+
+Clipping to the training range (off by default; models and configs turn it on) is for transport to new surveys: a network or a
+log-linear model extrapolates without bound outside the values it was fitted on, and surveys differ
+in assay limits (NHANES III records CRP below 0.21 mg/dL as 0.21; 1999-2002 measures down to 0.01).
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ class ColumnSpec:
     categories: list[float] | None = None  # one-hot categories when categorical
     p01: float = float("nan")
     p99: float = float("nan")
+    lo: float = float("nan")  # training minimum (raw units); NaN = no clipping
+    hi: float = float("nan")  # training maximum (raw units)
 
     def output_names(self) -> list[str]:
         if self.categories is not None:
@@ -55,11 +62,14 @@ class ModalityPreprocessor:
         not positive, then half the smallest positive training value).
     categorical
         Columns holding category codes; one-hot with the first category as reference.
+    clip_to_training_range
+        Clip values of new data to the training minimum and maximum before transforming.
     """
 
     columns: list[str]
     log_features: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)
+    clip_to_training_range: bool = False
     specs_: list[ColumnSpec] = field(default_factory=list)
 
     def fit(self, frame: pd.DataFrame) -> "ModalityPreprocessor":
@@ -72,6 +82,8 @@ class ModalityPreprocessor:
             spec = ColumnSpec(c, indicator=bool(np.any(~np.isfinite(x))))
             if obs.size:
                 spec.p01, spec.p99 = (float(v) for v in np.percentile(obs, [1, 99]))
+                if self.clip_to_training_range:
+                    spec.lo, spec.hi = float(obs.min()), float(obs.max())
             if c in self.categorical:
                 spec.categories = sorted(float(v) for v in np.unique(obs))
                 spec.median = float(np.median(obs)) if obs.size else 0.0
@@ -118,6 +130,8 @@ class ModalityPreprocessor:
                 for cat in s.categories[1:]:
                     cols.append(np.where(miss, 0.0, (x == cat).astype(float)))
             else:
+                if np.isfinite(s.lo):
+                    x = np.where(miss, x, np.clip(x, s.lo, s.hi))
                 if s.log_offset is not None:
                     neg = ~miss & (x + s.log_offset <= 0)
                     if neg.any():
@@ -149,12 +163,14 @@ class ModalityPreprocessor:
     def to_dict(self) -> dict[str, object]:
         """JSON-ready state."""
         return {"columns": self.columns, "log_features": self.log_features,
-                "categorical": self.categorical, "specs": [vars(s) for s in self.specs_]}
+                "categorical": self.categorical, "clip_to_training_range": self.clip_to_training_range,
+                "specs": [vars(s) for s in self.specs_]}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, object]) -> "ModalityPreprocessor":
         """Rebuild from :meth:`to_dict` output."""
-        obj = cls(list(d["columns"]), list(d["log_features"]), list(d["categorical"]))  # type: ignore[arg-type]
+        obj = cls(list(d["columns"]), list(d["log_features"]), list(d["categorical"]),  # type: ignore[arg-type]
+                  bool(d.get("clip_to_training_range", False)))
         obj.specs_ = [ColumnSpec(**s) for s in d["specs"]]  # type: ignore[union-attr]
         return obj
 
@@ -166,7 +182,8 @@ class CohortPreprocessor:
     modalities: dict[str, ModalityPreprocessor] = field(default_factory=dict)
 
     @classmethod
-    def for_cohort(cls, cohort: "Cohort", modalities: Sequence[str]) -> "CohortPreprocessor":  # noqa: F821
+    def for_cohort(cls, cohort: "Cohort", modalities: Sequence[str],  # noqa: F821
+                   *, clip_to_training_range: bool = False) -> "CohortPreprocessor":
         """Unfitted preprocessors for the named tabular modalities of ``cohort``."""
         mods = {}
         for m in modalities:
@@ -175,7 +192,7 @@ class CohortPreprocessor:
             cols = cohort.feature_columns([m])
             mods[m] = ModalityPreprocessor(
                 cols, [c for c in cols if c in cohort.log_features],
-                [c for c in cols if c in cohort.categorical])
+                [c for c in cols if c in cohort.categorical], clip_to_training_range)
         return cls(mods)
 
     def fit(self, frame: pd.DataFrame) -> "CohortPreprocessor":
