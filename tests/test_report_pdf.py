@@ -55,7 +55,7 @@ def test_every_page_renders(run, tmp_path):
     from pypdf import PdfReader
 
     n_pages = len(PdfReader(str(run / "report.pdf")).pages)
-    assert n_pages >= 7  # cohort, models, calibration, KM, scatter, HR, methods
+    assert n_pages >= 9  # cohort, models, calibration, KM, scatter, HR, KDM, secondary, methods
     subprocess.run(["pdftoppm", "-r", "40", "-png", str(run / "report.pdf"), str(tmp_path / "p")], check=True)
     pngs = sorted(tmp_path.glob("p-*.png"))
     assert len(pngs) == n_pages
@@ -129,6 +129,22 @@ def test_absent_sections_are_said_not_faked(metrics, tmp_path):
     txt = " ".join(p.extract_text() for p in PdfReader(str(out)).pages)
     assert "Not available: no reference population" in txt
     assert [p.name for p in tmp_path.iterdir()] == ["r.pdf"]
+
+
+def test_forest_plot_ticks_are_readable():
+    from survage.report.figures import hr_ticks
+
+    # a typical HR axis (0.96 to 2.6): 1 and the usual hazard-ratio steps, not just "1.0"
+    assert hr_ticks(0.96, 2.6) == [1.0, 1.25, 1.5, 2.0, 2.5]
+    assert hr_ticks(0.96, 1.6) == [1.0, 1.1, 1.25, 1.5]
+    assert hr_ticks(0.5, 1.6) == [0.5, 0.67, 0.8, 1.0, 1.25, 1.5]
+    assert hr_ticks(0.9, 5e7) == [1.0, 100.0, 1e4, 1e6]  # a degenerate fit: powers of ten only
+
+
+def test_flchain_report_says_why_clock_sections_are_absent(text):
+    # flchain has no PhenoAge/KDM markers and no DXA: the sections say so instead of vanishing
+    assert "Klemera-Doubal" in text and "kdm is not among bioage.baselines" in text
+    assert "DXA body composition (secondary analysis) Not available" in text
 
 
 def test_importing_the_report_does_not_import_pyplot():

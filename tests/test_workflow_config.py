@@ -26,6 +26,12 @@ def test_nhanes_is_external_nhanes3_to_1999_2002():
     assert cfg.outcomes.primary == "death"
 
 
+def test_nhanes_runs_the_dxa_secondary_analysis():
+    cfg = load_config(EXPERIMENTS / "nhanes.yaml")
+    assert cfg.secondary.analyses == ("dxa",) and cfg.secondary.folds >= 2
+    assert config_from_dict({"name": "x"}).secondary.analyses == ()  # off unless configured
+
+
 def test_config_is_frozen():
     cfg = config_from_dict({"name": "x"})
     with pytest.raises(AttributeError):
@@ -61,6 +67,8 @@ def test_unknown_top_level_key(tmp_path):
     ("name: x\nbioage:\n  phenoage_constant: 9.165\n", "bioage.phenoage_constant"),
     ("name: x\ndata:\n  source: flchain\ndesign:\n  kind: external\n", "design.kind"),
     ("name: x\ndata:\n  age_range: [80, 20]\n", "data.age_range"),
+    ("name: x\nsecondary:\n  analyses: [ct]\n", "secondary.analyses[0]"),
+    ("name: x\nsecondary:\n  folds: 1\n", "secondary.folds"),
 ])
 def test_bad_values_name_key_and_file(tmp_path, text, key):
     p = _write(tmp_path, text)

@@ -12,7 +12,7 @@ from survage.report import figures, tables
 from survage.report.layout import CM, absent, esc, image, table
 
 #: column widths (cm) of the clock table and of the hazard-ratio table
-CLOCK_WIDTHS = tuple(w * CM for w in (3.7, 1.2, 1.1, 1.1, 1.8, 1.2, 2.2, 1.9, 1.7, 1.6))
+CLOCK_WIDTHS = tuple(w * CM for w in (3.5, 1.1, 1.2, 1.1, 1.8, 1.2, 2.2, 1.9, 1.7, 1.6))
 HR_WIDTHS = tuple(w * CM for w in (3.7, 2.5, 2.3, 1.5, 2.5, 2.3, 1.5))
 
 

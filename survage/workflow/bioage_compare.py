@@ -137,7 +137,7 @@ def bioage_section(cfg: ExperimentConfig, design: Design, primary: Fitted, bio: 
     km = clocks.km_by_quartile(
         acc, t, e, outcome=o, clock_label=cl.labels["survage"][0], population=f"test set, {n_all:,} people",
         ages=ca, acceleration="residual",
-        acceleration_note=(f"age-adjusted (residual) acceleration: BA minus the BA expected at that age, "
+        acceleration_note=(f"BA minus the BA expected at that age, "
                            f"{res.intercept_:.2f} + {res.slope_:.3f} x age, an OLS line of BA on CA fitted "
                            f"on the {res.n_:,} training rows. Quartiles of raw BA - CA would mostly sort people "
                            "by age. The residual removes the linear age trend of BA, not a spread that changes "

@@ -25,7 +25,7 @@ import numpy as np
 
 from survage.data.cohort import Cohort
 from survage.errors import SurvageInputError
-from survage.report.tables import PRECISION, fmt, fmt_ci
+from survage.report.tables import PRECISION, fmt
 from survage.workflow.config import ExperimentConfig
 
 #: the three models: name -> (label, modalities)
@@ -89,13 +89,17 @@ def power_verdict(events: int, min_events: int, differences: list[dict[str, Any]
     if few:
         why.append(f"only {events:,} events (fewer than {min_events:,})")
     if spans:
-        why.append("the 95% CI of " + "; of ".join(
-            f"{labels[d['model']]} minus {labels[d['reference']]} "
-            f"({fmt(d['difference']['lower'], d3)} to {fmt(d['difference']['upper'], d3)})" for d in spans)
-            + " spans 0")
-    return True, ("Underpowered: " + ", and ".join(why) + ". These data can neither show nor rule out "
-                  "a difference in discrimination of that size between the models; do not read the "
-                  "point estimates as a ranking.")
+        parts = [f"{labels[d['model']]} minus {labels[d['reference']]} "
+                 f"({fmt(d['difference']['lower'], d3)} to {fmt(d['difference']['upper'], d3)})" for d in spans]
+        why.append(f"the 95% CI of {parts[0]} spans 0" if len(parts) == 1 else
+                   f"the 95% CIs of {', of '.join(parts[:-1])} and of {parts[-1]} span 0")
+    tail = []
+    if spans:
+        tail.append("Where a CI spans 0, these data cannot tell the two models apart: do not read the point "
+                    "estimates as a ranking.")
+    if few:
+        tail.append("With so few events, treat every difference here as exploratory.")
+    return True, "Underpowered: " + ", and ".join(why) + ". " + " ".join(tail)
 
 
 def dxa_secondary(cfg: ExperimentConfig, cohort: Cohort, *, progress: bool = False) -> dict[str, Any]:
@@ -176,9 +180,3 @@ def dxa_secondary(cfg: ExperimentConfig, cohort: Cohort, *, progress: bool = Fal
         "underpowered": under,
         "verdict": verdict,
     }
-
-
-def summary_text(section: dict[str, Any]) -> str:
-    """One line for logs: the out-of-fold C of each model with its CI."""
-    d3 = PRECISION["c"]
-    return "; ".join(f"{m['label']} C {fmt_ci(m['harrell_c'], d3)}" for m in section["models"].values())
