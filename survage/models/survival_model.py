@@ -5,7 +5,8 @@ One shared encoder (an MLP branch per tabular modality, a CNN ``ImageEncoder`` f
 training) and one head per outcome. Images are streamed from disk per mini-batch
 (:mod:`survage.models.image_inputs`). ``linear=True`` removes
 the hidden layers: a plain Cox (or Gompertz) regression on the preprocessed features, fitted by
-full-batch L-BFGS in float64 (R ``coxph`` estimates to 1e-4 on rossi).
+preconditioned full-batch L-BFGS in float64 (:mod:`survage.models.linear_fit`; R ``coxph``
+estimates to 1e-8 on rossi).
 
 References: Cox (1972) doi:10.1111/j.2517-6161.1972.tb00899.x; Katzman et al. (2018) DeepSurv,
 doi:10.1186/s12874-018-0482-1; Breslow (1972) doi:10.1111/j.2517-6161.1972.tb00900.x.
@@ -32,6 +33,7 @@ from survage.models import model_io
 from survage.models.arrays import ARRAY_MODALITY, cohort_from_arrays
 from survage.models.baseline_hazard import breslow_cumulative_hazard, step_at
 from survage.models.distributed import rank_and_world
+from survage.models.linear_fit import fit_linear
 from survage.models.image_inputs import (IMAGE_BATCH_SIZE, IMAGE_MODALITY, ImageSettings, StreamedTensors,
                                          image_paths, swap_in_image_branch)
 from survage.models.targets import outcome_targets
@@ -71,21 +73,26 @@ class SurvivalModel:
         Probability of hiding each present modality per row in training (never all of a row's).
     weight_decay
         AdamW decoupled weight decay; with ``linear=True`` an L2 penalty
-        ``weight_decay / 2 * ||w||^2`` added to the mean loss.
+        ``weight_decay / 2 * ||w||^2`` added to the mean loss (``w``: the coefficients,
+        including the effect of an absent modality, which stays finite when only censored
+        people lack the modality).
     lr
-        Learning rate (AdamW); ignored for ``linear`` (L-BFGS, step 1).
+        Learning rate (AdamW); ignored for ``linear``.
     max_epochs
-        Maximum number of epochs (L-BFGS: outer steps of up to 20 iterations).
+        Maximum number of epochs (``linear``: at most ``20 * max_epochs`` L-BFGS iterations;
+        a linear fit usually converges in 10-40).
     batch_size
         ``None`` (default): full batch, or :data:`~survage.models.image_inputs.IMAGE_BATCH_SIZE`
         (256) people for image models, which always train in mini-batches. Mini-batch Cox
         losses use risk sets within the batch: batches should hold many events (image models:
         256-512 people for cohorts with 5-20 % events).
     patience
-        Epochs without a lower validation loss before stopping.
+        Epochs without a lower validation loss before stopping (not used by ``linear``).
     validation_fraction
         Fraction of the training cohort held out (stratified by event status and age band,
         with ``seed``) for early stopping when no ``validation`` cohort is given; 0 = none.
+        A ``linear`` model (a convex fit, run to convergence) does not stop early: the rows
+        are held out all the same and their loss is reported in ``history_``.
     seed
         Drives the split, initialisation, dropout, modality dropout and batch order. The global
         torch RNG state is restored after ``fit``.
@@ -247,7 +254,8 @@ class SurvivalModel:
         validation
             Optional validation cohort for early stopping (then no internal split is made).
         checkpoint_dir
-            Folder for the resumable training state (written atomically after every epoch).
+            Folder for the resumable training state (written atomically after every epoch);
+            ``linear`` models fit in one step and write none.
         resume
             Continue from the state in ``checkpoint_dir`` when there is one; the result is
             identical to an uninterrupted run.
@@ -301,8 +309,7 @@ class SurvivalModel:
         rank, world = rank_and_world()
         shard = train_all.take(torch.arange(rank, train_all.n, world)) if world > 1 else train_all
         batch_size = self.batch_size or (IMAGE_BATCH_SIZE if self.uses_images_ else None)
-        spec = TrainSpec(optimizer="lbfgs" if self.linear else "adam", lr=1.0 if self.linear else self.lr,
-                         weight_decay=self.weight_decay, max_epochs=self.max_epochs, batch_size=batch_size,
+        spec = TrainSpec(lr=self.lr, weight_decay=self.weight_decay, max_epochs=self.max_epochs, batch_size=batch_size,
                          patience=self.patience, ties=self.ties)
         fingerprint = {"params": self.get_params(), "modalities": list(modalities), "world": world,
                        "data": _digest(train_all, val_data)}
@@ -311,9 +318,14 @@ class SurvivalModel:
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self.seed)
             net = self._build().to(device=device, dtype=self.dtype_)
-            result = train(net, shard, val_data, spec, device=device,
-                           checkpoint_dir=Path(checkpoint_dir) if checkpoint_dir is not None else None,
-                           resume=resume, fingerprint=fingerprint, callback=callback)
+            if self.linear:  # convex: one preconditioned L-BFGS run on all training rows (every rank)
+                result = fit_linear(net, train_all, val_data, spec)  # type: ignore[arg-type]
+                if callback is not None:
+                    callback(0, result.history[0])
+            else:
+                result = train(net, shard, val_data, spec, device=device,
+                               checkpoint_dir=Path(checkpoint_dir) if checkpoint_dir is not None else None,
+                               resume=resume, fingerprint=fingerprint, callback=callback)
         net.eval()
         self.network_ = net
         self.history_ = result.history

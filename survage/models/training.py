@@ -95,14 +95,12 @@ def forward_all(net: nn.Module, data: TrainData) -> dict[str, Tensor]:
 class TrainSpec:
     """Optimisation settings."""
 
-    optimizer: Literal["adam", "lbfgs"] = "adam"
     lr: float = 1e-3
     weight_decay: float = 0.0
     max_epochs: int = 200
     batch_size: int | None = None
     patience: int = 20
     ties: Literal["efron", "breslow"] = "efron"
-    tol: float = 1e-10
 
 
 @dataclass
@@ -146,12 +144,6 @@ def outcome_losses(net: nn.Module, out: Mapping[str, Tensor], data: TrainData, t
                 continue
             total = total + cox_nll(s_all, t_all, e_all, ties=ties, reduction="mean") * world  # type: ignore[arg-type]
     return total  # type: ignore[return-value]
-
-
-def l2_penalty(net: nn.Module) -> Tensor:
-    """Half the sum of squared weight matrices (biases, embeddings and shapes excluded)."""
-    terms = [(p ** 2).sum() for p in net.parameters() if p.ndim >= 2]
-    return 0.5 * torch.stack(terms).sum() if terms else torch.zeros(())  # no weight matrix: 0
 
 
 @torch.no_grad()
@@ -233,8 +225,8 @@ def train(net: nn.Module, train_data: TrainData, val_data: TrainData | None, spe
     """Fit ``net`` in place; returns the history. The caller seeds the global torch RNG.
 
     With ``val_data`` the parameters of the epoch with the lowest validation loss are kept
-    (early stopping after ``patience`` epochs without improvement); without it the last epoch's
-    (L-BFGS: until the training loss changes by less than ``tol`` relative).
+    (early stopping after ``patience`` epochs without improvement); without it the last epoch's.
+    Optimiser: AdamW (linear models are fitted by :func:`survage.models.linear_fit.fit_linear`).
     In a process group the model is wrapped in ``DistributedDataParallel`` and ``train_data``
     is this rank's shard.
 
@@ -246,12 +238,7 @@ def train(net: nn.Module, train_data: TrainData, val_data: TrainData | None, spe
     model: nn.Module = net
     if world > 1:
         model = nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
-    if spec.optimizer == "lbfgs":
-        opt: torch.optim.Optimizer = torch.optim.LBFGS(net.parameters(), lr=spec.lr, max_iter=20,
-                                                       tolerance_grad=1e-12, tolerance_change=1e-14,
-                                                       history_size=20, line_search_fn="strong_wolfe")
-    else:
-        opt = torch.optim.AdamW(net.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
+    opt: torch.optim.Optimizer = torch.optim.AdamW(net.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
     fingerprint = dict(fingerprint or {})
     best_state = copy.deepcopy(net.state_dict())
     loop: dict[str, Any] = {"best": math.inf, "best_epoch": -1, "bad": 0, "stopped": False, "history": [],
@@ -270,49 +257,38 @@ def train(net: nn.Module, train_data: TrainData, val_data: TrainData | None, spe
     n_local = train_data.n
     n_total = int(all_reduce_sum(torch.tensor(n_local, device=device)))
     streamed = not isinstance(train_data, Tensors)
-    if streamed and (spec.batch_size is None or spec.optimizer == "lbfgs"):
+    if streamed and spec.batch_size is None:
         raise SurvageInputError("streamed inputs (images) are trained by Adam in mini-batches",
                                 column="batch_size", expected="an integer batch size and a non-linear model")
-    full = not streamed and (spec.batch_size is None or spec.batch_size >= n_total or spec.optimizer == "lbfgs")
+    full = not streamed and (spec.batch_size is None or spec.batch_size >= n_total)
     n_batches = 1 if full else math.ceil(n_total / int(spec.batch_size))  # type: ignore[arg-type]
 
     def step_loss(data: TrainData) -> Tensor:
-        loss = outcome_losses(net, model(data.inputs, data.mask), data, spec.ties, world)  # type: ignore[union-attr]
-        if spec.optimizer == "lbfgs" and spec.weight_decay > 0:
-            loss = loss + spec.weight_decay * l2_penalty(net)
-        return loss
+        return outcome_losses(net, model(data.inputs, data.mask), data, spec.ties, world)  # type: ignore[union-attr]
 
     epoch = start - 1
     for epoch in range(start, spec.max_epochs):
         if loop["stopped"]:
             break
         net.train()
-        if spec.optimizer == "lbfgs":
-            def closure() -> Tensor:
-                opt.zero_grad()
-                loss = step_loss(train_data)
-                loss.backward()
-                return loss
-            train_loss = float(opt.step(closure).detach()) / world  # type: ignore[union-attr]
+        batches: Iterator[TrainData]
+        if full:
+            batches = iter([train_data])
+        elif streamed:
+            parts = list(torch.tensor_split(torch.randperm(n_local), n_batches))
+            seed = int(torch.randint(0, 2 ** 31 - 1, (1,)))
+            batches = train_data.batches(parts, train=True, seed=seed)  # type: ignore[union-attr]
         else:
-            batches: Iterator[TrainData]
-            if full:
-                batches = iter([train_data])
-            elif streamed:
-                parts = list(torch.tensor_split(torch.randperm(n_local), n_batches))
-                seed = int(torch.randint(0, 2 ** 31 - 1, (1,)))
-                batches = train_data.batches(parts, train=True, seed=seed)  # type: ignore[union-attr]
-            else:
-                parts = list(torch.tensor_split(torch.randperm(n_local).to(device), n_batches))
-                batches = (train_data.take(idx) for idx in parts)
-            losses = []
-            for batch in batches:
-                opt.zero_grad()
-                loss = step_loss(batch)
-                loss.backward()
-                opt.step()
-                losses.append(float(loss.detach()) / world)
-            train_loss = float(sum(losses) / len(losses))
+            parts = list(torch.tensor_split(torch.randperm(n_local).to(device), n_batches))
+            batches = (train_data.take(idx) for idx in parts)
+        losses = []
+        for batch in batches:
+            opt.zero_grad()
+            loss = step_loss(batch)
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()) / world)
+        train_loss = float(sum(losses) / len(losses))
         record = {"epoch": float(epoch), "train_loss": train_loss}
         if val_data is not None:
             val_loss = evaluate_loss(net, val_data, spec.ties)
@@ -325,9 +301,6 @@ def train(net: nn.Module, train_data: TrainData, val_data: TrainData | None, spe
             loop["stopped"] = loop["bad"] >= spec.patience or not math.isfinite(val_loss)
         else:
             loop["best_epoch"] = epoch
-            if spec.optimizer == "lbfgs":
-                prev = loop["prev_train"]
-                loop["stopped"] = abs(prev - train_loss) <= spec.tol * max(1.0, abs(train_loss))
             loop["prev_train"] = train_loss
         if not math.isfinite(train_loss):
             raise SurvageInputError(f"training diverged at epoch {epoch} (loss {train_loss})",
