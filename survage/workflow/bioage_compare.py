@@ -128,7 +128,7 @@ def bioage_section(cfg: ExperimentConfig, design: Design, primary: Fitted, bio: 
     section["interval"] = {"members": 1 + len(bio.members), "level": bio.level}
     section["clocks"] = summaries
     if n_common < n_all:
-        label, short, note = cl.labels["survage"]
+        _, short, note = cl.labels["survage"]
         section["clocks_all_rows"] = {"survage": clocks.clock_summary(
             f"{short}, all {n_all:,} test rows (not the comparison set)", short, bas["survage"], ca, t, e,
             note=note, residual=cl.residual["survage"], scatter_points=0, seed=cfg.seed)}

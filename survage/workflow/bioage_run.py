@@ -37,7 +37,7 @@ class BioAgeModel:
     level: float
     residual: Any = None
 
-    def fit_residual(self, primary: Any, train: Cohort) -> "BioAgeModel":
+    def fit_residual(self, primary: Any, train: Cohort) -> BioAgeModel:
         """Fit the residual-acceleration line (BA on CA, OLS) on the training rows; returns ``self``."""
         from survage.bioage import ResidualAcceleration
 
@@ -81,9 +81,13 @@ class BioAgeModel:
             m.save(run_dir / MEMBERS_DIR / f"member_{k + 1}")
 
     @classmethod
-    def load(cls, run_dir: Path) -> "BioAgeModel":
+    def load(cls, run_dir: Path) -> BioAgeModel:
         """Read what :meth:`save` wrote."""
-        from survage.bioage import GompertzReference, ResidualAcceleration, SplineReference
+        from survage.bioage import (
+            GompertzReference,
+            ResidualAcceleration,
+            SplineReference,
+        )
         from survage.models import SurvivalModel
 
         d = json.loads((run_dir / REFERENCE_FILE).read_text())

@@ -166,7 +166,7 @@ def dxa_secondary(cfg: ExperimentConfig, cohort: Cohort, *, progress: bool = Fal
         "title": "DXA body composition (secondary analysis)",
         "outcome": o,
         "population": (f"people with DXA body composition in {where}, ages {age.min():g}-{age.max():g}"),
-        "n": int(len(sub)), "events": events, "folds": k, "seed": int(cfg.seed),
+        "n": len(sub), "events": events, "folds": k, "seed": int(cfg.seed),
         "horizon": horizon, "n_bootstrap": int(B), "min_events": int(cfg.secondary.min_events),
         "method": (f"Stratified {k}-fold cross-validation (event status x age band, seed {cfg.seed}) within "
                    f"these people; each network ({', '.join(labels.values())}) uses the study's model "

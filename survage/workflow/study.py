@@ -385,6 +385,6 @@ def summary_line(metrics: dict[str, Any], out: Path, seconds: float) -> str:
         parts.append(f"ICI@{h}y {fmt(cal[h]['ici'], PRECISION['ici'])}")
     bio = (metrics.get("bioage") or {}).get("clocks", {}).get("survage")
     if bio:
-        parts.append(f"BA HR/SD {fmt_ci(bio['hr_per_sd'], PRECISION['hr'])}")
+        parts.append(f"BA HR/SD {fmt_ci(bio['hr_per_sd'], PRECISION['hr'])} (n={bio['n']:,})")
     parts.append(f"report {out / 'report.pdf'} ({seconds / 60:.1f} min)")
     return "; ".join(parts)
