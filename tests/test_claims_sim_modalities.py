@@ -32,7 +32,6 @@ import numpy as np
 import pytest
 
 from survage.data.cohort import Cohort
-from survage.metrics import harrell_c
 
 N_BOOT = 2000
 
