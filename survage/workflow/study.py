@@ -331,7 +331,7 @@ def _metrics_doc(cfg: ExperimentConfig, design: Design, fitted: dict[str, Fitted
     if "kdm_holdout" in doc:
         text.append(f"Klemera-Doubal: {doc['kdm_holdout']['kdm']['fitted_on']}; compared on held-out rows. "
                     + doc["kdm_holdout"]["rows"])
-    text += [f"Secondary analysis: {sec['title']}: {sec['method']}"
+    text += [f"{sec['title']}: {sec['method']}"
              for sec in (secondary or {}).values()]
     text += [f"Note: {v}" for v in notes.values()]
     doc["methods"] = methods_section(cfg, data=c.source, seed=cfg.seed, model_card=card, text=text)
