@@ -73,7 +73,7 @@ MODELS: dict[str, tuple[str, ...]] = {
 #: tabular models: the settings of experiments/oppscr_sim.yaml (full batch)
 TABULAR = dict(hidden=(32,), dropout=0.1, lr=1e-2, weight_decay=1e-4, max_epochs=300, patience=10)
 #: image models (chosen on the internal validation split of the training cohort)
-IMAGE = dict(hidden=(32,), dropout=0.1, lr=3e-3, weight_decay=1e-4, max_epochs=20, patience=4, batch_size=256,
+IMAGE = dict(hidden=(32,), dropout=0.1, lr=3e-3, weight_decay=1e-4, max_epochs=8, patience=3, batch_size=256,
              image_backbone="small", image_size=(64, 64), image_pixdim=(8.0, 8.0),
              image_hu_window=(-250.0, 750.0), image_augment=0.3)
 #: tolerance of claim 1
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train-seed", type=int, default=0)
     ap.add_argument("--test-seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2, help="torch threads (restored at the end)")
-    ap.add_argument("--workers", type=int, default=1, help="image-reading worker processes")
+    ap.add_argument("--workers", type=int, default=2, help="image-reading worker processes")
     ap.add_argument("--epochs", type=int, default=IMAGE["max_epochs"], help="maximum epochs of the image models")
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")

@@ -220,3 +220,15 @@ def test_image_vs_measures_pipeline_at_small_size(tmp_path):
     stamp = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.nii.gz")}
     E.prepare(tmp_path, 120, 0, size=64)
     assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*.nii.gz")} == stamp
+
+
+@pytest.mark.slow
+def test_issue6_claims_on_independent_cohorts(tmp_path):
+    # reduced run of experiments/image_vs_measures.py: the four models of the claims, 200 bootstrap
+    # resamples; renders are reused from $SURVAGE_IMAGE_CACHE when set (else ~8 min to render)
+    E = _experiment()
+    cache = Path(os.environ.get("SURVAGE_IMAGE_CACHE", str(tmp_path)))
+    image = dict(E.IMAGE, image_workers=1)
+    res = E.run_comparison(cache, n_train=2500, n_test=1000, train_seed=0, test_seed=1, image=image, n_boot=200,
+                           models=("clinical", "measures", "image", "fusion"), log=False)
+    assert all(res["claims"].values()), E.report(res)
