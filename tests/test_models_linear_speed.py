@@ -19,7 +19,7 @@ import pytest
 import torch
 
 from survage.data import Cohort, Outcome, load_nhanes
-from survage.models import SurvivalModel, cohort_from_arrays
+from survage.models import SurvivalModel
 from survage.models.linear_fit import CONVERGED_GRAD
 
 REF = Path(__file__).parent / "reference"

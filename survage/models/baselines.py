@@ -30,19 +30,27 @@ class _TabularBaseline:
 
     outcome: str
     modalities: tuple[str, ...]
+    #: leave out the preprocessed columns that are constant, or aliased (linear combinations of
+    #: earlier columns), on the fitting rows
+    _drop_constant: bool = False
 
     def _design_fit(self, cohort: Cohort) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         self.preprocessor_ = CohortPreprocessor.for_cohort(cohort, self.modalities).fit(cohort.frame)
+        self.dropped_columns_: list[str] = []
         time, event = outcome_targets(cohort, self.outcome)
         keep = np.isfinite(time) & np.isfinite(event)
-        x = self._design(cohort)
-        return x[keep].reset_index(drop=True), time[keep], event[keep]
+        x = self._design(cohort)[keep].reset_index(drop=True)
+        if self._drop_constant:
+            self.dropped_columns_ = aliased_columns(x)
+            x = x.drop(columns=self.dropped_columns_)
+        return x, time[keep], event[keep]
 
     def _design(self, cohort: Cohort) -> pd.DataFrame:
         inputs, _ = self.preprocessor_.transform(cohort.frame)
         names = [n for m in self.preprocessor_.modalities for n in self.preprocessor_.modalities[m].output_names_]
-        return pd.DataFrame(np.column_stack([inputs[m] for m in self.preprocessor_.modalities]).astype(float),
-                            columns=names)
+        x = pd.DataFrame(np.column_stack([inputs[m] for m in self.preprocessor_.modalities]).astype(float),
+                         columns=names)
+        return x.drop(columns=getattr(self, "dropped_columns_", []))
 
     def _check(self, outcome: str | None) -> None:
         if not hasattr(self, "preprocessor_"):
@@ -57,8 +65,49 @@ class _TabularBaseline:
         return np.exp(-self.predict_cumulative_hazard(cohort, times, outcome))  # type: ignore[attr-defined]
 
 
+def constant_columns(x: pd.DataFrame) -> list[str]:
+    """Names of the columns of ``x`` with a single value (no variation) over its rows."""
+    values = x.to_numpy(dtype=float)
+    if values.shape[0] == 0:
+        return [str(c) for c in x.columns]
+    same = np.all(values == values[0], axis=0)
+    return [str(c) for c, s in zip(x.columns, same) if s]
+
+
+def aliased_columns(x: pd.DataFrame, tol: float = 1e-7) -> list[str]:
+    """Names of the columns of ``x`` that are, once centred, linear combinations of earlier ones.
+
+    Greedy in column order (as R's ``lm``/``coxph`` mark aliased terms ``NA``): a centred
+    column is kept when the part of it orthogonal to the kept columns has a norm above ``tol``
+    times its own (modified Gram-Schmidt). Constant columns are aliased with the intercept.
+    """
+    values = x.to_numpy(dtype=float)
+    values = values - values.mean(axis=0) if values.shape[0] else values
+    basis: list[np.ndarray] = []
+    out = []
+    for j, name in enumerate(x.columns):
+        col = values[:, j].copy()
+        norm = float(np.linalg.norm(col))
+        for q in basis:
+            col -= (q @ col) * q
+        rest = float(np.linalg.norm(col))
+        if norm == 0.0 or rest <= tol * norm:
+            out.append(str(name))
+        else:
+            basis.append(col / rest)
+    return out
+
+
 class LifelinesCox(_TabularBaseline):
     """Cox proportional hazards by lifelines (Efron ties), on the preprocessed features.
+
+    Preprocessed columns that are constant on the fitting rows (a flag nobody has, a bound
+    indicator never set) carry no information in a Cox model (the baseline hazard absorbs
+    them), and columns that are linear combinations of earlier ones (the identical missingness
+    indicators of measures read from one CT) are not identified; both make lifelines'
+    Newton-Raphson singular. They are left out of the fit and of prediction and listed in
+    ``dropped_columns_`` (constant and aliased columns, in column order; R ``coxph`` reports
+    such coefficients as ``NA``).
 
     Cox (1972), doi:10.1111/j.2517-6161.1972.tb00899.x; lifelines: Davidson-Pilon (2019),
     doi:10.21105/joss.01317.
@@ -72,6 +121,8 @@ class LifelinesCox(_TabularBaseline):
     penalizer, l1_ratio
         lifelines' penalty ``penalizer * ((1 - l1_ratio)/2 ||b||^2 + l1_ratio ||b||_1)``.
     """
+
+    _drop_constant = True
 
     def __init__(self, outcome: str = "death", modalities: Sequence[str] = ("demographics", "clinical"),
                  penalizer: float = 0.0, l1_ratio: float = 0.0) -> None:

@@ -33,9 +33,9 @@ from survage.models import model_io
 from survage.models.arrays import ARRAY_MODALITY, cohort_from_arrays
 from survage.models.baseline_hazard import breslow_cumulative_hazard, step_at
 from survage.models.distributed import rank_and_world
-from survage.models.linear_fit import fit_linear
 from survage.models.image_inputs import (IMAGE_BATCH_SIZE, IMAGE_MODALITY, ImageSettings, StreamedTensors,
                                          image_paths, swap_in_image_branch)
+from survage.models.linear_fit import fit_linear
 from survage.models.targets import outcome_targets
 from survage.models.training import Callback, Tensors, TrainData, TrainSpec, forward_all, train
 from survage.nn.heads import GompertzHead
@@ -309,8 +309,8 @@ class SurvivalModel:
         rank, world = rank_and_world()
         shard = train_all.take(torch.arange(rank, train_all.n, world)) if world > 1 else train_all
         batch_size = self.batch_size or (IMAGE_BATCH_SIZE if self.uses_images_ else None)
-        spec = TrainSpec(lr=self.lr, weight_decay=self.weight_decay, max_epochs=self.max_epochs, batch_size=batch_size,
-                         patience=self.patience, ties=self.ties)
+        spec = TrainSpec(lr=self.lr, weight_decay=self.weight_decay, max_epochs=self.max_epochs,
+                         batch_size=batch_size, patience=self.patience, ties=self.ties)
         fingerprint = {"params": self.get_params(), "modalities": list(modalities), "world": world,
                        "data": _digest(train_all, val_data)}
         device = torch.device(self.device)
