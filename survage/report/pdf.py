@@ -14,7 +14,7 @@ from typing import Any
 
 from survage.errors import SurvageInputError
 from survage.report import bioage_pages, figures, layout, secondary_pages, tables
-from survage.report.atomic import atomic_write_bytes
+from survage.atomic import atomic_write_bytes
 
 #: top-level sections a metrics dict must have
 REQUIRED_SECTIONS = ("schema_version", "title", "primary_outcome", "horizons", "cohort", "exclusions",

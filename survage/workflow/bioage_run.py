@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from survage.data.cohort import Cohort
-from survage.report.atomic import atomic_write_json
+from survage.atomic import atomic_write_json
 
 REFERENCE_FILE = "bioage_reference.json"
 MEMBERS_DIR = "ensemble"

@@ -290,7 +290,7 @@ def dump_config(cfg: ExperimentConfig, path: Path) -> None:
     """Write ``cfg`` as YAML (atomic), e.g. a run's ``config.resolved.yaml``."""
     import yaml
 
-    from survage.report.atomic import atomic_write_text
+    from survage.atomic import atomic_write_text
 
     atomic_write_text(path, yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 

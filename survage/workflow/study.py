@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from survage.data.cohort import Cohort
-from survage.report.atomic import atomic_write_json, atomic_write_text
+from survage.atomic import atomic_write_json, atomic_write_text
 from survage.report.tables import horizon_label
 from survage.workflow import bioage_compare as bc
 from survage.workflow import evaluate as ev
