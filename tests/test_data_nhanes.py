@@ -58,3 +58,16 @@ def test_no_outcome_in_disguise_can_reach_features(both):
                  "wave", "survey"}
     assert not feats & forbidden
     assert set(CLINICAL) | set(DXA) | {"age", "sex"} == feats
+
+
+def test_new_people_without_follow_up_columns_can_be_read_for_prediction():
+    from survage.data.nhanes import nhanes_cohort, read_nhanes_table
+
+    raw = read_nhanes_table("nhanes4").drop(
+        columns=["eligstat", "ucod_leading", "status", "permth_int", "time", "cadmium"])
+    c = nhanes_cohort(raw, for_prediction=True)
+    assert c.n == int(raw["age"].between(20, 84).sum())
+    assert not c.at_risk("death").any()  # no outcome known: counted, not invented
+    assert "cadmium" not in c.feature_columns(["clinical"])
+    s = c.exclusions.summary()
+    assert (s.loc[s["scope"] == "death", "n_rows"] == c.n).any()

@@ -114,18 +114,62 @@ def load_nhanes(
         modalities ``demographics``, ``clinical``, ``dxa``; outcomes ``death``,
         ``death_ageing``, ``death_heart``, ``death_cancer`` (months).
     """
-    raw = read_nhanes_table(survey)
-    df = pd.concat([raw, nhanes_outcomes(raw)], axis=1)
+    names = ["nhanes3", "nhanes4"] if survey == "both" else [survey]
+    return nhanes_cohort(read_nhanes_table(survey), age_range=age_range, strict=strict,
+                         source=" + ".join(SURVEY_LABELS[s] for s in names))
+
+
+def nhanes_cohort(
+    raw: pd.DataFrame,
+    *,
+    age_range: tuple[float, float] = (20.0, 84.0),
+    strict: bool = False,
+    source: str = "",
+    for_prediction: bool = False,
+) -> Cohort:
+    """An extract in the layout of the bundled NHANES files as a cohort (see :func:`load_nhanes`).
+
+    Parameters
+    ----------
+    raw
+        One row per person with the bundled extracts' column names.
+    age_range, strict, source
+        As in :func:`load_nhanes`.
+    for_prediction
+        New people to score: the mortality columns (``eligstat``, ``ucod_leading``, ``status``,
+        ``permth_int``, ``time``) may be absent (their outcomes are then missing and every person
+        is counted as out of the outcome analyses), and only the feature columns present are
+        declared, so that a model names any column it needs and does not find.
+    """
+    df = raw.reset_index(drop=True).copy()
+    if "survey" not in df:
+        wave = pd.to_numeric(df["wave"], errors="coerce") if "wave" in df else pd.Series(1, index=df.index)
+        df["survey"] = np.where(wave == 0, "nhanes3", "nhanes4")
+    mortality = ("eligstat", "ucod_leading", "status", "permth_int", "time")
+    if for_prediction:
+        for c in mortality:
+            if c not in df:
+                df[c] = np.nan
+    missing = [c for c in ("sampleID", "age", "gender", *mortality) if c not in df]
+    if missing:
+        raise SurvageInputError(f"{len(missing)} NHANES column(s) missing: {missing}",
+                                column=missing[0], expected="the columns of the bundled NHANES extracts")
+    df = pd.concat([df, nhanes_outcomes(df)], axis=1)
     df["sex"] = (pd.to_numeric(df["gender"], errors="coerce") == 1).astype(float)
     df.loc[df["gender"].isna(), "sex"] = np.nan
     log = ExclusionLog()
-    inelig = pd.to_numeric(df["eligstat"], errors="coerce") != 1
+    elig = pd.to_numeric(df["eligstat"], errors="coerce")
+    inelig = (elig != 1) & ~(for_prediction & elig.isna())
     log.add(df.index[inelig].tolist(), scope=COHORT_SCOPE, column="eligstat",
             reason="not eligible for mortality linkage")
     age = pd.to_numeric(df["age"], errors="coerce")
     out_age = ~age.between(*age_range) & ~inelig
     log.add(df.index[out_age].tolist(), scope=COHORT_SCOPE, column="age",
             reason=f"age outside {age_range[0]:g}-{age_range[1]:g}")
+    if for_prediction:
+        no_followup = df["permth_int"].isna()
+        for o in ("death", "death_ageing", "death_heart", "death_cancer"):
+            df.loc[no_followup, [f"{o}_time", f"{o}_event"]] = np.nan
     outcomes = [
         Outcome("death", "death_time", "death_event", "months"),
         Outcome("death_ageing", "death_ageing_time", "death_ageing_event", "months"),
@@ -133,17 +177,22 @@ def load_nhanes(
         Outcome("death_cancer", "death_cancer_time", "death_cancer_event", "months", ("death",)),
     ]
     derived = [c for o in outcomes for c in (o.time, o.event)]
+    clinical, dxa = CLINICAL, DXA
+    if for_prediction:
+        clinical = tuple(c for c in CLINICAL if c in df)
+        dxa = tuple(c for c in DXA if c in df)
     return Cohort.build(
         df,
         ids="sampleID",
         age="age",
         sex="sex",
-        modalities={"demographics": ("age", "sex"), "clinical": CLINICAL, "dxa": DXA},
+        modalities={"demographics": ("age", "sex"), "clinical": clinical, "dxa": dxa},
         outcomes=outcomes,
         outcome_data=(*OUTCOME_DATA, *derived),
         bookkeeping=(*BOOKKEEPING, "gender"),
-        log_features=LOG_FEATURES,
+        log_features=tuple(c for c in LOG_FEATURES if c in clinical),
         exclusions=log,
         strict=strict,
-        source=" + ".join(SURVEY_LABELS[s] for s in (["nhanes3", "nhanes4"] if survey == "both" else [survey])),
+        require_events=not for_prediction,
+        source=source,
     )

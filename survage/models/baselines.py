@@ -33,9 +33,12 @@ class _TabularBaseline:
     #: leave out the preprocessed columns that are constant, or aliased (linear combinations of
     #: earlier columns), on the fitting rows
     _drop_constant: bool = False
+    #: clip new data to the training range of each feature before preprocessing
+    clip_to_training_range: bool = False
 
     def _design_fit(self, cohort: Cohort) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-        self.preprocessor_ = CohortPreprocessor.for_cohort(cohort, self.modalities).fit(cohort.frame)
+        self.preprocessor_ = CohortPreprocessor.for_cohort(
+            cohort, self.modalities, clip_to_training_range=self.clip_to_training_range).fit(cohort.frame)
         self.dropped_columns_: list[str] = []
         time, event = outcome_targets(cohort, self.outcome)
         keep = np.isfinite(time) & np.isfinite(event)
@@ -125,11 +128,13 @@ class LifelinesCox(_TabularBaseline):
     _drop_constant = True
 
     def __init__(self, outcome: str = "death", modalities: Sequence[str] = ("demographics", "clinical"),
-                 penalizer: float = 0.0, l1_ratio: float = 0.0) -> None:
+                 penalizer: float = 0.0, l1_ratio: float = 0.0,
+                 clip_to_training_range: bool = False) -> None:
         self.outcome = outcome
         self.modalities = tuple(modalities)
         self.penalizer = penalizer
         self.l1_ratio = l1_ratio
+        self.clip_to_training_range = clip_to_training_range
 
     def fit(self, cohort: Cohort) -> "LifelinesCox":
         """Fit on every person at risk for ``outcome`` in ``cohort``."""

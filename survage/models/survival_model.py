@@ -44,7 +44,7 @@ from survage.nn.network import MultimodalSurvivalNet, build_network
 _PARAMS = ("outcomes", "modalities", "head", "hidden", "dropout", "fusion", "modality_dropout", "weight_decay",
            "lr", "max_epochs", "batch_size", "patience", "validation_fraction", "seed", "ties", "linear",
            "embedding", "baseline_ties", "device", "image_backbone", "image_size", "image_pixdim",
-           "image_hu_window", "image_augment", "image_workers")
+           "image_hu_window", "image_augment", "image_workers", "clip_to_training_range")
 
 
 class SurvivalModel:
@@ -122,6 +122,10 @@ class SurvivalModel:
         none. Never applied when scoring.
     image_workers
         ``DataLoader`` worker processes reading images (0: the training process reads them).
+    clip_to_training_range
+        Clip each tabular feature of new data to its training minimum and maximum before
+        preprocessing (for transport to other surveys: a network extrapolates without bound
+        outside the values it was fitted on). Off by default.
     """
 
     def __init__(self, outcomes: Sequence[str] = ("death",), modalities: Sequence[str] = ("demographics", "clinical"),
@@ -134,7 +138,7 @@ class SurvivalModel:
                  image_backbone: Literal["small", "resnet18", "densenet121"] = "small",
                  image_size: Sequence[int] = (64, 64), image_pixdim: Sequence[float] | None = None,
                  image_hu_window: Sequence[float] = (-1000.0, 1000.0), image_augment: float = 0.5,
-                 image_workers: int = 0) -> None:
+                 image_workers: int = 0, clip_to_training_range: bool = False) -> None:
         self.outcomes = tuple(outcomes)
         self.modalities = tuple(modalities)
         self.head = head
@@ -160,6 +164,7 @@ class SurvivalModel:
         self.image_hu_window = tuple(float(v) for v in image_hu_window)
         self.image_augment = float(image_augment)
         self.image_workers = int(image_workers)
+        self.clip_to_training_range = bool(clip_to_training_range)
 
     # ------------------------------------------------------------------ parameters
     def get_params(self) -> dict[str, Any]:
@@ -297,7 +302,8 @@ class SurvivalModel:
         else:
             tr, va = np.arange(cohort.n), np.array([], dtype=int)
             train_c, val_c = cohort, validation
-        self.preprocessor_ = CohortPreprocessor.for_cohort(train_c, modalities).fit(train_c.frame)
+        self.preprocessor_ = CohortPreprocessor.for_cohort(
+            train_c, modalities, clip_to_training_range=self.clip_to_training_range).fit(train_c.frame)
         self.feature_names_ = {m: p.output_names_ for m, p in self.preprocessor_.modalities.items()}
         self.in_features_ = {m: len(v) for m, v in self.feature_names_.items()}
         train_all = self._tensors(train_c, targets=True)

@@ -43,6 +43,9 @@ class DataConfig:
         Inclusive range of chronological ages kept (years).
     strict
         Raise on any bad row instead of excluding it with a counted reason.
+    clinical_features
+        Columns of the ``clinical`` modality the models use (a subset of the declared ones, in
+        that order); empty = all declared clinical columns.
     """
 
     source: DataSource = "nhanes"
@@ -50,6 +53,7 @@ class DataConfig:
     n: int = 9000
     age_range: tuple[float, float] = (20.0, 84.0)
     strict: bool = False
+    clinical_features: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,9 @@ class ModelConfig:
         Dropout probability.
     cox_penalizer
         Ridge penalty of the ``cox`` baseline (lifelines ``penalizer``; 0 = plain Cox).
+    clip_to_training_range
+        Clip each feature of new data to its training minimum and maximum before preprocessing
+        (neural and Cox models), for transport to surveys with other assay limits.
     """
 
     modalities: tuple[str, ...] = ("demographics", "clinical")
@@ -120,6 +127,7 @@ class ModelConfig:
     hidden: tuple[int, ...] = (32,)
     dropout: float = 0.1
     cox_penalizer: float = 0.0
+    clip_to_training_range: bool = False
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,8 @@ def neural_model(cfg: ExperimentConfig, modalities: tuple[str, ...], outcomes: t
     return SurvivalModel(outcomes=outcomes, modalities=modalities, head=m.loss, hidden=m.hidden,
                          dropout=m.dropout, weight_decay=t.weight_decay, lr=t.learning_rate,
                          max_epochs=t.epochs, batch_size=t.batch_size, patience=t.patience,
-                         validation_fraction=0.0, seed=seed)
+                         validation_fraction=0.0, seed=seed,
+                         clip_to_training_range=m.clip_to_training_range)
 
 
 def _describe(mods: tuple[str, ...]) -> str:
@@ -106,7 +107,9 @@ def fit_baseline(kind: str, cfg: ExperimentConfig, outcomes: tuple[str, ...], fi
             return None
         mods = tuple(cfg.model.modalities)
         pen = cfg.model.cox_penalizer
-        model = PerOutcome({o: _construct(cls, outcome=o, modalities=mods, penalizer=pen).fit(fit_cohort)
+        clip = cfg.model.clip_to_training_range
+        model = PerOutcome({o: _construct(cls, outcome=o, modalities=mods, penalizer=pen,
+                                          clip_to_training_range=clip).fit(fit_cohort)
                             for o in outcomes})
         return Fitted("cox", f"Cox PH ({_describe(mods)})", "cox", mods, model, outcomes,
                       f"Cox proportional hazards (lifelines, Efron ties, ridge penalizer {pen:g}) on {_describe(mods)}, "

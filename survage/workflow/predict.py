@@ -41,38 +41,10 @@ def read_for_prediction(cfg: ExperimentConfig, run_dir: Path, data_path: str | P
 
 
 def nhanes_from_table(raw: pd.DataFrame, *, age_range: tuple[float, float], source: str) -> Cohort:
-    """An NHANES-layout table as a cohort with the roles of :func:`survage.data.load_nhanes`."""
-    import numpy as np
+    """An NHANES-layout table of people to score (mortality columns optional)."""
+    from survage.data.nhanes import nhanes_cohort
 
-    from survage.data.cohort import Outcome
-    from survage.data.exclusions import COHORT_SCOPE, ExclusionLog
-    from survage.data.nhanes import BOOKKEEPING, CLINICAL, DXA, LOG_FEATURES, OUTCOME_DATA, nhanes_outcomes
-
-    need = ["sampleID", "age", "gender", "ucod_leading", "status", "permth_int", "time", "eligstat"]
-    missing = [c for c in need if c not in raw.columns]
-    if missing:
-        raise SurvageInputError(f"{len(missing)} NHANES column(s) missing: {missing}", column=missing[0],
-                                expected="the columns of the bundled NHANES extracts")
-    df = raw.reset_index(drop=True).copy()
-    if "survey" not in df:
-        df["survey"] = np.where(pd.to_numeric(df.get("wave", 1), errors="coerce") == 0, "nhanes3", "nhanes4")
-    df = pd.concat([df, nhanes_outcomes(df)], axis=1)
-    df["sex"] = (pd.to_numeric(df["gender"], errors="coerce") == 1).astype(float)
-    df.loc[df["gender"].isna(), "sex"] = np.nan
-    log = ExclusionLog()
-    age = pd.to_numeric(df["age"], errors="coerce")
-    out = ~age.between(*age_range)
-    log.add(df.index[out].tolist(), scope=COHORT_SCOPE, column="age",
-            reason=f"age outside {age_range[0]:g}-{age_range[1]:g}")
-    outcomes = [Outcome("death", "death_time", "death_event", "months"),
-                Outcome("death_ageing", "death_ageing_time", "death_ageing_event", "months"),
-                Outcome("death_heart", "death_heart_time", "death_heart_event", "months", ("death",)),
-                Outcome("death_cancer", "death_cancer_time", "death_cancer_event", "months", ("death",))]
-    derived = [c for o in outcomes for c in (o.time, o.event)]
-    mods = {"demographics": ("age", "sex"), "clinical": CLINICAL, "dxa": DXA}
-    return Cohort.build(df, ids="sampleID", age="age", sex="sex", modalities=mods, outcomes=outcomes,
-                        outcome_data=(*OUTCOME_DATA, *derived), bookkeeping=(*BOOKKEEPING, "gender"),
-                        log_features=LOG_FEATURES, exclusions=log, require_events=False, source=source)
+    return nhanes_cohort(raw, age_range=age_range, source=source, for_prediction=True)
 
 
 def predict(run_dir: str | Path, data_path: str | Path | None, out_csv: str | Path) -> Path:

@@ -46,6 +46,15 @@ SIMULATED_SHEET = "simulated_sheet.csv"
 
 def load_cohort(cfg: ExperimentConfig, data_path: str | Path | None = None,
                 workdir: str | Path | None = None) -> Cohort:
+    """Read the cohort of ``cfg.data`` and keep the configured clinical columns."""
+    cohort = _read_cohort(cfg, data_path, workdir)
+    if cfg.data.clinical_features:
+        cohort = cohort.with_features("clinical", cfg.data.clinical_features)
+    return cohort
+
+
+def _read_cohort(cfg: ExperimentConfig, data_path: str | Path | None = None,
+                 workdir: str | Path | None = None) -> Cohort:
     """Read the cohort of ``cfg.data`` (``data_path`` overrides ``cfg.data.path``).
 
     An ``oppscr_sim`` study without a data file simulates ``data.n`` people with the study seed
