@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from survage.bioage import KlemeraDoubal, phenoage
-from survage.bioage.learned import LearnedBiologicalAge, select_features
+from survage.bioage.learned import LearnedBiologicalAge
 from survage.data.nhanes import CLINICAL, LOG_FEATURES, load_nhanes
 from survage.data.splits import kfold_splits, train_validation_test_split
 from survage.metrics import (
@@ -184,7 +184,7 @@ def cross_validate(designs: list[Design], *, k: int = 5, seed: int = 0) -> pd.Da
     folds = kfold_splits(c3.event(OUTCOME), c3.ages(), k=k, seed=seed)
     rows = []
     for d in designs:
-        cohort = select_features(c3, d.features)
+        cohort = c3.with_features("clinical", d.features)
         for f, (tr, te) in enumerate(folds):
             t0 = time.perf_counter()
             est = d.estimator(seed).fit(cohort.subset(tr))
@@ -222,7 +222,7 @@ def kdm_holdout(d: Design, *, seed: int = 0) -> dict[str, Any]:
     """
     c3 = load_nhanes("nhanes3")
     split = train_validation_test_split(c3.event(OUTCOME), c3.ages(), test_size=0.25, validation_size=0.0, seed=seed)
-    cohort = select_features(c3, d.features)
+    cohort = c3.with_features("clinical", d.features)
     train, test = cohort.subset(split.train), cohort.subset(split.test)
     est = d.estimator(seed).fit(train)
     kdm = KlemeraDoubal().fit(train.frame, age="age", sex="gender")
@@ -260,7 +260,7 @@ def _hr_block(t: np.ndarray, e: np.ndarray, a: np.ndarray, ba: np.ndarray, n_boo
 def final(d: Design, *, n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Fit ``d`` on all of NHANES III; evaluate once on 1999-2002 against PhenoAge (same rows)."""
     c3, c4 = load_nhanes("nhanes3"), load_nhanes("nhanes4")
-    a3, a4 = select_features(c3, d.features), select_features(c4, d.features)
+    a3, a4 = c3.with_features("clinical", d.features), c4.with_features("clinical", d.features)
     t0 = time.perf_counter()
     est = d.estimator(seed).fit(a3)
     out: dict[str, Any] = {"design": d.name, "fit_seconds": time.perf_counter() - t0,
@@ -324,8 +324,8 @@ def sensitivity(*, seed: int = 0) -> list[dict[str, Any]]:
         est = d.estimator(s)
         if outcomes != (OUTCOME,):
             est.model.outcomes = outcomes
-        est.fit(select_features(c3, d.features))
-        ba = est.predict(select_features(c4, d.features))["biological_age"].to_numpy()[keep]
+        est.fit(c3.with_features("clinical", d.features))
+        ba = est.predict(c4.with_features("clinical", d.features))["biological_age"].to_numpy()[keep]
         rows.append({"run": name, **ba_metrics(t, e, a, ba), "nhanes3_mean_accel": est.train_acceleration_mean_})
         print(rows[-1], flush=True)
     return rows

@@ -27,7 +27,7 @@ import pytest
 import torch
 
 from survage.bioage import phenoage
-from survage.bioage.learned import LearnedBiologicalAge, select_features
+from survage.bioage.learned import LearnedBiologicalAge
 from survage.data.nhanes import load_nhanes
 from survage.errors import SurvageInputError
 from survage.metrics import harrell_c, hazard_ratio_per_unit
@@ -54,8 +54,8 @@ def fitted() -> Iterator[dict[str, Any]]:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        c3 = select_features(load_nhanes("nhanes3"), TRANSPORT_FEATURES)
-        c4 = select_features(load_nhanes("nhanes4"), TRANSPORT_FEATURES)
+        c3 = load_nhanes("nhanes3").with_features("clinical", TRANSPORT_FEATURES)
+        c4 = load_nhanes("nhanes4").with_features("clinical", TRANSPORT_FEATURES)
         est = LearnedBiologicalAge(chosen_model(), horizon=10.0).fit(c3)
         p3, p4 = est.predict(c3), est.predict(c4)
     finally:
@@ -149,7 +149,7 @@ def test_age_only_gompertz_maps_to_chronological_age() -> None:
 def test_bad_input() -> None:
     c3 = load_nhanes("nhanes3")
     with pytest.raises(SurvageInputError, match="not declared"):
-        select_features(c3, ["albumin", "diabetes"])
+        c3.with_features("clinical", ["albumin", "diabetes"])
     with pytest.raises(SurvageInputError, match="not fitted"):
         LearnedBiologicalAge(AgeGompertz()).predict(c3)
     with pytest.raises(SurvageInputError, match="not a survival model"):

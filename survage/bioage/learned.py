@@ -35,34 +35,6 @@ class CumulativeHazardModel(Protocol):
                                   outcome: str | None = None) -> np.ndarray: ...
 
 
-def select_features(cohort: Cohort, features: Sequence[str], *, modality: str = "clinical") -> Cohort:
-    """The same people with modality ``modality`` restricted to ``features`` (in that order).
-
-    Parameters
-    ----------
-    cohort
-        A cohort declaring ``modality``.
-    features
-        Columns of ``modality`` to keep (a subset of the declared ones: outcome data can never be
-        smuggled in this way).
-    modality
-        The modality to restrict.
-
-    Returns
-    -------
-    Cohort
-    """
-    declared = cohort.modalities.get(modality)
-    if declared is None:
-        raise SurvageInputError(f"unknown modality {modality!r}", column=modality,
-                                expected=f"one of {sorted(cohort.modalities)}")
-    unknown = [f for f in features if f not in declared]
-    if unknown:
-        raise SurvageInputError(f"{len(unknown)} feature(s) not declared in modality {modality!r}: {unknown}",
-                                column=unknown[0], expected=f"columns of {modality!r}: {list(declared)}")
-    return replace(cohort, modalities={**cohort.modalities, modality: tuple(features)})
-
-
 def _model_columns(model: object, cohort: Cohort) -> list[str]:
     mods = [m for m in getattr(model, "modalities", ()) if m in cohort.modalities]
     return cohort.feature_columns(mods) if mods else [cohort.age]
