@@ -19,7 +19,7 @@ import pytest
 import torch
 
 from survage.data import Cohort, Outcome, load_nhanes
-from survage.models import SurvivalModel
+from survage.models import SurvivalModel, cohort_from_arrays
 from survage.models.linear_fit import CONVERGED_GRAD
 
 REF = Path(__file__).parent / "reference"
@@ -129,3 +129,15 @@ def test_absent_modality_with_more_outcomes_than_columns_is_left_at_zero():
         assert model.history_[0]["converged"] == 1.0
         emb = model.network_.fusion.missing_embeddings[1].detach()
         assert bool(emb.abs().sum() > 0) == kept
+
+
+def test_saved_linear_model_reloads_in_float64(tmp_path):
+    # float64 coefficients used to pass through a float32 network on load (risk off by ~1e-7)
+    ref = json.loads((REF / "coxph_rossi.json").read_text())["efron"]
+    model = SurvivalModel(linear=True, weight_decay=0.0, validation_fraction=0.0)
+    model.fit_arrays(ROSSI[ref["covariates"]], ROSSI["week"].to_numpy() / 52.0, ROSSI["arrest"].to_numpy())
+    loaded = SurvivalModel.load(model.save(tmp_path / "m"))
+    # R: coxph(Surv(week, arrest) ~ fin+age+race+wexp+mar+paro+prio, data=rossi, ties="efron")
+    np.testing.assert_allclose(loaded.coefficients()[ref["covariates"]].to_numpy(), ref["coef"], atol=1e-7)
+    cohort = cohort_from_arrays(ROSSI[ref["covariates"]])
+    np.testing.assert_array_equal(loaded.predict_risk(cohort), model.predict_risk(cohort))

@@ -92,7 +92,7 @@ def load_model(cls: "type[SurvivalModel]", directory: Path) -> "SurvivalModel":
         raise SurvageInputError("weights file name must not contain a folder", column=str(path),
                                 expected=WEIGHTS)
     tensors = ck.read_tensors(directory / weights_name, sha)
-    net = model._build()
+    net = model._build().to(dtype=model.dtype_)  # float64 weights of linear models stay float64
     try:
         net.load_state_dict(tensors, strict=True)
     except RuntimeError as exc:
