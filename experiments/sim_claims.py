@@ -33,7 +33,8 @@ adopted for that reason, with the same default settings, before any model had be
 
 ``--select`` adds a sensitivity analysis: 4-fold cross-validation *inside the training cohort* of
 ridge-penalised linear Cox fits (:data:`CANDIDATES`), the candidate with the best fused C then
-evaluated once on the test cohort (a few minutes more on 2 cores).
+evaluated once on the test cohort (about 5 minutes more on 2 cores; it picks ``linear=True``,
+weight_decay 1e-4: test C fused 0.7890, fused - clinical-only +0.0316, +0.0228 to +0.0410).
 
 Usage::
 
