@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# one BLAS/torch thread per test process: steadier timings on the 2-core CI machine
 test: install
-	$(BIN)/python -m pytest -q -x --durations=15
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -x --durations=15
 
 demo: install
 	$(BIN)/survage run experiments/nhanes.yaml --out reports/nhanes

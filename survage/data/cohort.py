@@ -204,7 +204,7 @@ class Cohort:
                 problems.append(SurvageInputError(reason, column=column, rows=rows.tolist()))
             else:
                 log.add(df.index[rows].tolist(), scope=scope, column=column, reason=reason,
-                        values=None if column in ids_t else [_cell(df.iloc[r][column]) for r in rows])
+                        values=None if column in ids_t else [_cell(v) for v in df[column].iloc[rows].tolist()])
 
         # identifiers: present and unique
         for c in ids_t:
