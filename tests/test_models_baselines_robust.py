@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from survage.data import read_oppscr
 from survage.models import SurvivalModel, cohort_from_arrays
@@ -21,12 +20,7 @@ COVARIATES = ["fin", "age", "race", "wexp", "mar", "paro", "prio"]
 SCREENING = ("demographics", "clinical", "ct_measures")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

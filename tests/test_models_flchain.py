@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from lifelines import CoxPHFitter
 from lifelines.utils import concordance_index
 from sklearn.model_selection import train_test_split
@@ -13,12 +12,7 @@ from survage.data.benchmarks import load_flchain
 from survage.models import SurvivalModel
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_default_model_concordance_at_least_lifelines_cox():

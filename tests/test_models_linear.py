@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from survage.data.benchmarks import load_flchain, load_rossi
 from survage.models import SurvivalModel, breslow_cumulative_hazard
@@ -21,12 +20,7 @@ COVARIATES = ["fin", "age", "race", "wexp", "mar", "paro", "prio"]
 NAMES = {"fin": "fin==1", "race": "race==1", "wexp": "wexp==1", "mar": "mar==1", "paro": "paro==1"}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from survage.data import Cohort, Outcome, load_nhanes
 from survage.models import SurvivalModel, cohort_from_arrays
@@ -28,12 +27,7 @@ A_COLS = ["fin", "age", "race", "wexp"]
 B_COLS = ["mar", "paro", "prio"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_nhanes3_linear_fit_converges_in_few_iterations():

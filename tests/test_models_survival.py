@@ -15,19 +15,14 @@ from survage.data import Cohort, Outcome
 from survage.data.benchmarks import load_rossi
 from survage.errors import SurvageInputError
 from survage.models import SurvivalModel, cohort_from_arrays, outcome_targets
-from survage.models.training import Tensors, outcome_losses
+from survage.models.training import outcome_losses
 from survage.losses import cox_nll
 
 REF = Path(__file__).parent / "reference"
 FAST = dict(hidden=(8,), max_epochs=15, patience=50)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def simulated(n: int = 800, seed: int = 0) -> Cohort:
