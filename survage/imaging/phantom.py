@@ -6,7 +6,9 @@ the abdominal cavity); in the cavity a vertebral body (cortical rim and trabecul
 aorta anterior-left of it with calcified plaques, an optional liver tip on the patient's right,
 visceral fat blobs and soft-tissue organs. Layer areas are set by counting pixels, so measured
 areas equal the requested ones to within one pixel; HU means (liver: median) are set exactly by
-centring the noise within each tissue.
+centring the noise within each tissue. The liver area is the one exception: it is no measure of
+the sheet (only the liver HU is), so when visceral fat leaves less room in the cavity than
+``liver_area`` the liver is shrunk to the room left (at least one pixel).
 """
 
 from __future__ import annotations
@@ -190,7 +192,8 @@ def render_l3_slice(
         ``total_body_area, sat_area, vat_area, muscle_area`` (cm2), ``tat_area`` (cm2; the excess
         over VAT + SAT is drawn as intermuscular fat), ``muscle_hu``, ``l1_hu`` (trabecular HU of
         the drawn vertebral body), ``aoca_agatston`` (target score of the aortic plaques),
-        ``liver_hu`` (median; NaN = no liver), ``liver_area``, and tissue HUs
+        ``liver_hu`` (median; NaN = no liver), ``liver_area`` (shrunk to the room that visceral fat
+        leaves in the cavity, at least one pixel), and tissue HUs
         ``sat_hu, vat_hu, imat_hu, organ_hu, blood_hu, cortical_hu``.
     size
         Image side in pixels.
@@ -215,7 +218,7 @@ def render_l3_slice(
 
     Notes
     -----
-    Measured areas match to one pixel, HU means (liver median) exactly; the Agatston score matches
+    Measured areas match to one pixel (``liver_area`` only when it fits), HU means (liver median) exactly; the Agatston score matches
     to half a pixel area (lesions are whole pixels; Agatston et al. 1990,
     doi:10.1016/0735-1097(90)90282-T).
     """
@@ -293,9 +296,13 @@ def render_l3_slice(
     has_liver = math.isfinite(v["liver_hu"])
     liver = np.zeros_like(body)
     if has_liver:
-        if count["liver_area"] > free.sum() - count["vat_area"]:
-            raise SurvageInputError("no room for the liver", column="liver_area", expected="a smaller liver")
-        liver = _take(free, np.hypot(x_mm + 0.7 * a_cav, y_mm + 0.15 * b_cav), count["liver_area"])
+        # the liver area is no sheet measure (only its HU is): a cavity crowded by visceral fat
+        # gets a smaller liver, down to one pixel, rather than no image
+        room = int(free.sum()) - count["vat_area"]
+        if room < 1:
+            raise SurvageInputError("no room for the liver", column="vat_area",
+                                    expected="less visceral fat or a larger body")
+        liver = _take(free, np.hypot(x_mm + 0.7 * a_cav, y_mm + 0.15 * b_cav), min(count["liver_area"], room))
         free &= ~liver
     if count["vat_area"] > free.sum():
         raise SurvageInputError(

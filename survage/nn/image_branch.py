@@ -21,11 +21,17 @@ Backbone = Literal["densenet121", "resnet18", "small"]
 
 def _small_backbone(spatial_dims: int, in_channels: int, out_features: int,
                     channels: tuple[int, ...] = (16, 32, 64, 64), dropout: float = 0.0) -> nn.Module:
-    """Four stride-2 MONAI convolution blocks (conv, instance norm, PReLU), global average pool, linear."""
+    """Four stride-2 MONAI convolution blocks (conv, batch norm, PReLU), global average pool, linear.
+
+    Batch normalisation (Ioffe & Szegedy 2015, arXiv:1502.03167) rather than instance
+    normalisation: instance norm rescales every feature map of every image to zero mean and unit
+    variance, which strips the absolute attenuation levels (mean HU of muscle, liver, vertebra)
+    that carry the prognostic signal of a CT slice; batch norm keeps between-person differences.
+    """
     layers: list[nn.Module] = []
     width = in_channels
     for ch in channels:
-        layers.append(Convolution(spatial_dims, width, ch, strides=2, kernel_size=3, norm="INSTANCE", act="PRELU"))
+        layers.append(Convolution(spatial_dims, width, ch, strides=2, kernel_size=3, norm="BATCH", act="PRELU"))
         width = ch
     pool = nn.AdaptiveAvgPool2d(1) if spatial_dims == 2 else nn.AdaptiveAvgPool3d(1)
     head: list[nn.Module] = [pool, nn.Flatten()]
@@ -49,7 +55,7 @@ class ImageEncoder(nn.Module):
     backbone
         ``"densenet121"`` (MONAI ``DenseNet121``; Huang et al. 2017, doi:10.1109/CVPR.2017.243),
         ``"resnet18"`` (MONAI ``ResNet``; He et al. 2016, doi:10.1109/CVPR.2016.90), or ``"small"``
-        (four MONAI ``Convolution`` blocks, fast on CPU).
+        (four MONAI ``Convolution`` blocks with batch norm, fast on CPU).
     dropout
         Dropout before the last linear layer (``"small"``) or in the dense blocks (``"densenet121"``).
     """
