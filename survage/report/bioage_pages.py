@@ -13,6 +13,7 @@ from survage.report.layout import CM, absent, esc, image, table
 
 #: column widths (cm) of the clock table and of the hazard-ratio table
 CLOCK_WIDTHS = tuple(w * CM for w in (3.5, 1.1, 1.2, 1.1, 1.8, 1.2, 2.2, 1.9, 1.7, 1.6))
+TRUTH_WIDTHS = tuple(w * CM for w in (4.5, 4.0, 2.5, 2.5))
 HR_WIDTHS = tuple(w * CM for w in (3.7, 2.5, 2.3, 1.5, 2.5, 2.3, 1.5))
 
 
@@ -72,7 +73,24 @@ def scatter_page(m: Mapping[str, Any], fd: Mapping[str, Any], st: Mapping[str, A
     if ba.get("clocks_all_rows"):
         out.append(Paragraph(esc("The line below the rule is the survage clock on every test row: other people, "
                                  "so not comparable with the lines above."), st["small"]))
+    if ba.get("truth"):
+        out += truth_block(ba["truth"], st)
     return out
+
+
+def truth_block(truth: Mapping[str, Any], st: Mapping[str, Any]) -> list[Any]:
+    """Biological age against the simulator's known truth (``bioage.truth``): a sentence and a table."""
+    from reportlab.platypus import Paragraph, Spacer
+
+    ci = f"{truth['n_bootstrap']:,} bootstrap resamples, seed {truth.get('seed')}"
+    return [Spacer(1, 6), Paragraph("Biological age against the known truth", st["h2"]),
+            Paragraph(esc(
+                f"The cohort was simulated by {truth.get('simulator', 'the survage simulator')}, which records "
+                f"each person's true biological age ({truth.get('column', 'true_biological_age')}; never a "
+                f"feature). Pearson r with the true biological age on the {truth.get('population', 'test rows')} "
+                f"({truth['n']:,} people), 95% percentile bootstrap intervals ({ci}, the same resamples for both "
+                "ages); error = biological minus true biological age."), st["small"]),
+            table(tables.truth_rows(truth), st, TRUTH_WIDTHS)]
 
 
 def hr_page(m: Mapping[str, Any], fd: Mapping[str, Any], st: Mapping[str, Any], width: float) -> list[Any]:

@@ -31,9 +31,12 @@ def fmt(x: Any, digits: int) -> str:
 
 
 def fmt_ci(est: Mapping[str, Any] | None, digits: int) -> str:
-    """``estimate (lower, upper)`` from an ``{"estimate", "lower", "upper"}`` mapping."""
+    """``estimate (lower, upper)`` from an ``{"estimate", "lower", "upper"}`` mapping; a metric too
+    few events allow prints its ``not_estimable`` words ("not estimable (3 events)")."""
     if not est:
         return "\u2013"
+    if est.get("not_estimable"):
+        return str(est["not_estimable"])
     e = fmt(est.get("estimate"), digits)
     lo, hi = est.get("lower"), est.get("upper")
     if lo is None or hi is None:
@@ -155,6 +158,17 @@ def clock_rows(section: Mapping[str, Any]) -> tuple[list[Row], list[int]]:
 def bioage_rows(metrics: Mapping[str, Any]) -> list[Row]:
     """:func:`clock_rows` of the ``bioage`` section (rows only)."""
     return clock_rows(metrics["bioage"])[0]
+
+
+def truth_rows(truth: Mapping[str, Any]) -> list[Row]:
+    """``bioage.truth``: Pearson r (95% CI) of biological and of chronological age with the
+    simulator's true biological age, their difference, and the error BA - true BA."""
+    c, y = PRECISION["corr"], PRECISION["years"]
+    return [["Age", "r with true BA (95% CI)", "Mean error, y", "SD error, y"],
+            ["Biological age (survage)", fmt_ci(truth.get("r_biological_age"), c),
+             fmt(truth.get("error_mean"), y), fmt(truth.get("error_sd"), y)],
+            ["Chronological age", fmt_ci(truth.get("r_chronological_age"), c), "\u2013", "\u2013"],
+            ["Difference (BA - CA)", fmt_ci(truth.get("r_difference"), c), "", ""]]
 
 
 def hr_rows(section: Mapping[str, Any]) -> tuple[list[Row], list[int]]:

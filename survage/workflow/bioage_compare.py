@@ -24,6 +24,7 @@ from survage.data.cohort import Cohort
 from survage.errors import SurvageInputError
 from survage.workflow import clocks
 from survage.workflow.bioage_run import BioAgeModel
+from survage.workflow.bioage_truth import truth_section
 from survage.workflow.config import ExperimentConfig
 from survage.workflow.fitting import Fitted
 from survage.workflow.sources import Design
@@ -104,7 +105,11 @@ def compare(cl: Clocks, bas: dict[str, np.ndarray], ca: np.ndarray, t: np.ndarra
 
 def bioage_section(cfg: ExperimentConfig, design: Design, primary: Fitted, bio: BioAgeModel, cl: Clocks,
                    notes: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The ``bioage`` and ``km_by_acceleration_quartile`` sections (test set)."""
+    """The ``bioage`` and ``km_by_acceleration_quartile`` sections (test set).
+
+    On a simulated cohort (a ``true_biological_age`` column) ``bioage.truth`` compares the survage
+    clock and chronological age with the known truth (:mod:`survage.workflow.bioage_truth`).
+    """
     o = cfg.outcomes.primary
     test, t, e = _outcome_rows(design.part("test"), o)
     ca = test.ages()
@@ -127,6 +132,9 @@ def bioage_section(cfg: ExperimentConfig, design: Design, primary: Fitted, bio: 
                             "n": int(ref.n_[0]), "events": int(ref.n_events_[0])}
     section["interval"] = {"members": 1 + len(bio.members), "level": bio.level}
     section["clocks"] = summaries
+    truth = truth_section(test, bas["survage"], n_boot=cfg.evaluation.bootstrap, seed=cfg.seed)
+    if truth is not None:
+        section["truth"] = truth
     if n_common < n_all:
         _, short, note = cl.labels["survage"]
         section["clocks_all_rows"] = {"survage": clocks.clock_summary(

@@ -108,22 +108,40 @@ def fit_baseline(kind: str, cfg: ExperimentConfig, outcomes: tuple[str, ...], fi
         mods = tuple(cfg.model.modalities)
         pen = cfg.model.cox_penalizer
         clip = cfg.model.clip_to_training_range
-        model = PerOutcome({o: _construct(cls, outcome=o, modalities=mods, penalizer=pen,
-                                          clip_to_training_range=clip).fit(fit_cohort)
-                            for o in outcomes})
-        return Fitted("cox", f"Cox PH ({_describe(mods)})", "cox", mods, model, outcomes,
+        models, failed = _per_outcome(lambda o: _construct(cls, outcome=o, modalities=mods, penalizer=pen,
+                                                           clip_to_training_range=clip).fit(fit_cohort), outcomes)
+        return Fitted("cox", f"Cox PH ({_describe(mods)})", "cox", mods, PerOutcome(models), tuple(models),
                       f"Cox proportional hazards (lifelines, Efron ties, ridge penalizer {pen:g}) on {_describe(mods)}, "
                       "same preprocessing, "
-                      "fitted on the training and validation rows, one model per outcome.")
+                      "fitted on the training and validation rows, one model per outcome.", {"failed": failed})
     if kind == "age_gompertz":
         cls = baseline_class("AgeGompertz")
         if cls is None:
             return None
-        model = PerOutcome({o: _construct(cls, outcome=o).fit(fit_cohort) for o in outcomes})
-        return Fitted("age_gompertz", "Gompertz (age only)", "age_gompertz", ("demographics",), model, outcomes,
-                      "Gompertz proportional hazards on chronological age alone: the reference a biological "
-                      "age must beat.")
+        models, failed = _per_outcome(lambda o: _construct(cls, outcome=o).fit(fit_cohort), outcomes)
+        return Fitted("age_gompertz", "Gompertz (age only)", "age_gompertz", ("demographics",), PerOutcome(models),
+                      tuple(models), "Gompertz proportional hazards on chronological age alone: the reference a "
+                      "biological age must beat.", {"failed": failed})
     raise ValueError(kind)  # pragma: no cover - validated by the config
+
+
+def _per_outcome(fit: Any, outcomes: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Fit one estimator per outcome; an outcome whose fit fails is left out with the reason.
+
+    Raises the first error when no outcome could be fitted (the caller notes the baseline).
+    """
+    models: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    first: Exception | None = None
+    for o in outcomes:
+        try:
+            models[o] = fit(o)
+        except Exception as exc:  # noqa: BLE001 - one rare outcome must not remove the baseline
+            first = first or exc
+            failed[o] = f"{type(exc).__name__}: {str(exc)[:200]}"
+    if not models and first is not None:
+        raise first
+    return models, failed
 
 
 def _construct(cls: Any, **kwargs: Any) -> Any:

@@ -144,6 +144,8 @@ def _fit_all(cfg: ExperimentConfig, design: Design, progress: bool, notes: dict[
             continue
         if f is not None:
             fitted[name] = f
+            for o, why in f.details.get("failed", {}).items():
+                notes[f"model_{name}_{o}"] = f"{name} could not be fitted for {o}: {why}"
     return fitted
 
 
