@@ -281,3 +281,28 @@ def test_experiment_regrid_averages_areas():
     assert w.sum(axis=1) == pytest.approx([2 / 3, 1.0, 1.0, 2 / 3])  # 4 of the 6 mm of each edge pixel rendered
     x = np.arange(10.0)
     assert (w @ x) @ np.full(4, 6.0) == pytest.approx(x.sum() * 2.0)
+
+
+def test_small_encoder_intensity_histogram_path():
+    # the soft histogram of the "small" backbone's intensity path against numpy: pixels placed exactly on
+    # the bin centres count like np.histogram with edges half-way between centres; a pixel between two
+    # centres splits linearly (triangular kernels); the fractions sum to 1 per image
+    from survage.nn.image_branch import SoftHistogram
+
+    hist = SoftHistogram(5, (0.0, 1.0))  # centres 0, .25, .5, .75, 1
+    rng = np.random.default_rng(0)
+    on_centres = rng.integers(0, 5, size=(2, 1, 6, 6)) / 4.0
+    got = hist(torch.tensor(on_centres, dtype=torch.float32)).numpy()
+    for i in range(2):
+        ref, _ = np.histogram(on_centres[i], bins=np.linspace(-0.125, 1.125, 6))
+        assert got[i] == pytest.approx(ref / 36.0, abs=1e-6)
+    between = hist(torch.tensor([[[[0.3, 2.0, -1.0, 0.5]]]]))  # 0.3 -> 80 % bin 1, 20 % bin 2; clipped ends
+    assert between.numpy()[0] == pytest.approx(np.array([1.0, 0.8, 1.2, 0.0, 1.0]) / 4.0, abs=1e-6)
+    # on (16 bins) and off (0 bins: the plain CNN, fewer parameters), 2D and 3D, gradients reach the path
+    on, off = ImageEncoder(out_features=4, intensity_bins=16), ImageEncoder(out_features=4, intensity_bins=0)
+    assert sum(p.numel() for p in on.parameters()) > sum(p.numel() for p in off.parameters())
+    enc3 = ImageEncoder(spatial_dims=3, out_features=4, intensity_bins=8)
+    enc3(torch.rand(2, 1, 16, 16, 4)).sum().backward()
+    assert all(p.grad is not None for p in enc3.net.intensity.parameters())
+    with pytest.raises(SurvageInputError):
+        ImageEncoder(intensity_bins=1)
