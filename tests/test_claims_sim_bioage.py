@@ -26,15 +26,12 @@ seed 0 -> seed 1: CT-only 0.7999, clinical-only 0.7579, fused 0.8687).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
+from experiment_scripts import load_experiment
 from scipy.stats import pearsonr
 
 from survage.bioage import GompertzReference
@@ -43,19 +40,7 @@ from survage.data.cohort import Cohort
 N_BOOT = 2000
 
 
-def _claims_module() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "experiments" / "sim_claims.py"
-    name = "survage_experiments_sim_claims"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses resolve the module by name
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-sim = _claims_module()
+sim = load_experiment("sim_claims")
 
 
 @pytest.fixture(scope="module")

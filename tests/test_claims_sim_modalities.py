@@ -30,15 +30,12 @@ prediction is a usable fallback, but not as good as a model trained without CT.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
+from experiment_scripts import load_experiment
 
 from survage.data.cohort import Cohort
 from survage.errors import SurvageInputError
@@ -47,19 +44,7 @@ from survage.simulate import simulate_cohort
 N_BOOT = 2000
 
 
-def _claims_module() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "experiments" / "sim_claims.py"
-    name = "survage_experiments_sim_claims"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses resolve the module by name
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-sim = _claims_module()
+sim = load_experiment("sim_claims")
 
 
 @pytest.fixture(scope="module")
