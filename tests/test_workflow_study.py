@@ -221,6 +221,16 @@ def test_residual_acceleration_and_km_quartiles(metrics, preds):
     np.testing.assert_allclose(km["quartile_edges"], np.quantile(te["age_acceleration_residual"],
                                                                  [0, 0.25, 0.5, 0.75, 1]), atol=1e-9)
     assert sum(g["n"] for g in km["groups"]) == 9873
+    # quartiles are formed within age bands: each band's edges are numpy's quantiles of that band,
+    # and the groups' mean ages stay close (pooled quartiles of acceleration sort people by age)
+    bands = np.digitize(te["chronological_age"], [40, 50, 60, 70])
+    got = km["within_age_bands"]
+    assert [b["n"] for b in got] == np.bincount(bands).tolist()
+    for b, k in zip(got, np.unique(bands)):
+        np.testing.assert_allclose(b["quartile_edges"], np.quantile(
+            te["age_acceleration_residual"][bands == k], [0, 0.25, 0.5, 0.75, 1]), atol=1e-9)
+    mean_ages = [g["mean_age"] for g in km["groups"]]
+    assert max(mean_ages) - min(mean_ages) < 2.0
     # with age in the Cox model, raw and residual acceleration give the same HR per year
     for c in metrics["bioage"]["clocks"].values():
         assert c["residual"]["hr_per_year"]["estimate"] == pytest.approx(c["hr_per_year"]["estimate"], rel=1e-6)

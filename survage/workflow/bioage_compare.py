@@ -56,6 +56,10 @@ class Clocks:
         return out
 
 
+#: age-band cut points (years) within which acceleration quartiles are formed
+KM_AGE_BANDS = (0.0, 40.0, 50.0, 60.0, 70.0, 200.0)
+
+
 def _outcome_rows(c: Cohort, outcome: str) -> tuple[Cohort, np.ndarray, np.ndarray]:
     sub = c.subset(np.flatnonzero(c.at_risk(outcome)))
     return sub, sub.time(outcome), sub.event(outcome)
@@ -144,12 +148,13 @@ def bioage_section(cfg: ExperimentConfig, design: Design, primary: Fitted, bio: 
     acc = res.transform(bas["survage"], ca)
     km = clocks.km_by_quartile(
         acc, t, e, outcome=o, clock_label=cl.labels["survage"][0], population=f"test set, {n_all:,} people",
-        ages=ca, acceleration="residual",
+        ages=ca, acceleration="residual", age_bands=KM_AGE_BANDS,
         acceleration_note=(f"BA minus the BA expected at that age, "
                            f"{res.intercept_:.2f} + {res.slope_:.3f} x age, an OLS line of BA on CA fitted "
-                           f"on the {res.n_:,} training rows. Quartiles of raw BA - CA would mostly sort people "
-                           "by age. The residual removes the linear age trend of BA, not a spread that changes "
-                           "with age: the mean age of each quartile is shown."))
+                           f"on the {res.n_:,} training rows. Quartiles are formed within age bands "
+                           f"({', '.join(f'{a:g}' for a in KM_AGE_BANDS[1:-1])} years as cut points), because "
+                           "the spread of BA changes with age: pooled quartiles would sort people by age. "
+                           "The range column gives the pooled range of each group."))
     return section, km
 
 

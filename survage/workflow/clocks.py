@@ -98,14 +98,15 @@ def residual_model(ba_train: np.ndarray, ca_train: np.ndarray) -> Any:
 
 def km_by_quartile(acc: np.ndarray, time: np.ndarray, event: np.ndarray, *, outcome: str, clock_label: str,
                    population: str, ages: np.ndarray | None = None, acceleration: str = "raw", acceleration_note: str = "",
-                   max_points: int = 400) -> dict[str, Any]:
+                   age_bands: Sequence[float] | None = None, max_points: int = 400) -> dict[str, Any]:
     """Kaplan-Meier curves of ``outcome`` by quartile of acceleration (Kaplan & Meier 1958,
     doi:10.1080/01621459.1958.10501452), as step-curve points for the report.
 
     ``acceleration`` names the kind (``residual``: age-adjusted, ``raw``: BA - CA) and
     ``acceleration_note`` says how it was computed; both are stored for the caption. Quartiles of
     raw acceleration mostly sort people by age when the spread of BA changes with age, so the
-    study passes the residual acceleration.
+    study passes the residual acceleration; with ``ages`` and ``age_bands`` (band edges, years)
+    the quartiles are formed within each age band, so that every quartile has the same age mix.
     """
     from lifelines import KaplanMeierFitter
 
@@ -114,6 +115,15 @@ def km_by_quartile(acc: np.ndarray, time: np.ndarray, event: np.ndarray, *, outc
     ag = None if ages is None else np.asarray(ages, float)[ok]
     edges = np.quantile(a, [0, 0.25, 0.5, 0.75, 1.0])
     q = np.clip(np.searchsorted(edges[1:-1], a, side="right"), 0, 3)
+    band_edges: list[dict[str, Any]] = []
+    if age_bands is not None and ag is not None:
+        band = np.digitize(ag, np.asarray(age_bands, float)[1:-1])
+        for b in np.unique(band):
+            m = band == b
+            be = np.quantile(a[m], [0, 0.25, 0.5, 0.75, 1.0])
+            q[m] = np.clip(np.searchsorted(be[1:-1], a[m], side="right"), 0, 3)
+            band_edges.append({"ages": [float(ag[m].min()), float(ag[m].max())], "n": int(m.sum()),
+                               "quartile_edges": [float(x) for x in be]})
     groups = []
     for k in range(4):
         m = q == k
@@ -130,7 +140,8 @@ def km_by_quartile(acc: np.ndarray, time: np.ndarray, event: np.ndarray, *, outc
                        "time": [round(float(x), 4) for x in tt], "survival": [round(float(x), 5) for x in ss]})
     return {"outcome": outcome, "clock_label": clock_label, "population": population,
             "acceleration": acceleration, "acceleration_note": acceleration_note,
-            "quartile_edges": [float(x) for x in edges], "groups": groups}
+            "quartile_edges": [float(x) for x in edges], "within_age_bands": band_edges,
+            "groups": groups}
 
 
 def phenoage_for(frame: Any, constant: float) -> np.ndarray:
