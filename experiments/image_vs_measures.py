@@ -26,7 +26,8 @@ Each 256-pixel render is area-averaged once onto 6 mm pixels (88 x 88 covers 53 
 width of over 99 % of people) after clipping to [-250, 750] HU (fat, muscle, liver, trabecular
 and cortical bone and calcium keep contrast); these small files are read from disk per
 mini-batch (256 people) by a MONAI DataLoader. The CNN is the "small" backbone (batch norm, which
-keeps absolute HU levels), at most 20 epochs, early-stopped (patience 4) on the training
+keeps absolute HU levels, and a parallel intensity path: a 16-bin soft histogram of the windowed
+HU of the whole slice, concatenated with the CNN features), at most 20 epochs, early-stopped (patience 4) on the training
 cohort's internal validation loss; the test cohort is used for nothing but the final figures.
 
 Usage (renders are cached in CACHE and reused; ~0.1-0.2 s per person to render the first time)::

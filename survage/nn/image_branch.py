@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from survage.errors import SurvageInputError
 
-__all__ = ["ImageEncoder", "Backbone", "SoftHistogram"]
+__all__ = ["Backbone", "ImageEncoder", "SoftHistogram"]
 
 Backbone = Literal["densenet121", "resnet18", "small"]
 
