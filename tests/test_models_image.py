@@ -242,10 +242,12 @@ def test_issue6_fusion_beats_each_alone_and_no_image_is_predicted(issue6):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="measured with the IMAGE settings of the script (6 mm area-averaged pixels, batch-norm "
-                          "small CNN, early stop at epoch 4 of 9 on the training validation split): image 0.716 vs "
-                          "measures 0.750 on the seed-1 test cohort (difference -0.034 [-0.052, -0.018])",
-                   strict=False)
+# Measured with the IMAGE settings of the script (6 mm area-averaged pixels, batch-norm small CNN with the
+# 16-bin soft-histogram intensity path, early stop at epoch 3 of 8 on the training validation split), seed-1
+# test cohort, `python experiments/image_vs_measures.py CACHE`: image 0.7246 [0.6739, 0.7747] vs measures
+# 0.7504 [0.7001, 0.7985]; image - measures -0.0259 [-0.0426, -0.0109] (1000 paired bootstrap resamples).
+# The point estimate clears the 0.03 margin by only 0.004; the CI's lower end does not. Without the
+# intensity path it was image 0.7164, difference -0.0341 [-0.0519, -0.0176].
 def test_issue6_image_within_003_of_measures(issue6):
     res, text = issue6
     assert res["claims"]["image_within_margin_of_measures"], text
