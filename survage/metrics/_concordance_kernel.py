@@ -17,6 +17,25 @@ import numpy as np
 from numpy.typing import NDArray
 
 
+@nb.njit(cache=False, nogil=True, inline="always")
+def _fenwick_add(tree: NDArray[np.float64], i: int, w: float) -> None:
+    """Add ``w`` at 1-based position ``i``."""
+    n = tree.shape[0] - 1
+    while i <= n:
+        tree[i] += w
+        i += i & (-i)
+
+
+@nb.njit(cache=False, nogil=True, inline="always")
+def _fenwick_prefix(tree: NDArray[np.float64], i: int) -> float:
+    """Sum of positions 1..``i``."""
+    total = 0.0
+    while i > 0:
+        total += tree[i]
+        i -= i & (-i)
+    return total
+
+
 @nb.njit(cache=False, nogil=True)
 def _sweep(starts: NDArray[np.int64], event: NDArray[np.bool_], rank: NDArray[np.int64],
            lo: NDArray[np.int64], hi: NDArray[np.int64], a: NDArray[np.float64],
@@ -29,38 +48,22 @@ def _sweep(starts: NDArray[np.int64], event: NDArray[np.bool_], rank: NDArray[np
     for g in range(starts.shape[0] - 2, -1, -1):
         s = starts[g]
         e_ = starts[g + 1]
-        for m in range(s, e_):
+        for m in range(s, e_):  # censorings at this time outlive its events
             if not event[m] and b[m] != 0.0:
-                i = rank[m] + 1
-                w = b[m]
-                total += w
-                while i <= n_ranks:
-                    tree[i] += w
-                    i += i & (-i)
+                _fenwick_add(tree, rank[m] + 1, b[m])
+                total += b[m]
         for m in range(s, e_):
             if event[m] and a[m] != 0.0:
-                below = 0.0
-                i = lo[m]
-                while i > 0:
-                    below += tree[i]
-                    i -= i & (-i)
-                upto = 0.0
-                i = hi[m]
-                while i > 0:
-                    upto += tree[i]
-                    i -= i & (-i)
+                below = _fenwick_prefix(tree, lo[m])
+                upto = _fenwick_prefix(tree, hi[m])
                 w = a[m]
                 conc += w * below
                 tied += w * (upto - below)
                 disc += w * (total - upto)
-        for m in range(s, e_):
+        for m in range(s, e_):  # then this time's events (tied event times are not comparable)
             if event[m] and b[m] != 0.0:
-                i = rank[m] + 1
-                w = b[m]
-                total += w
-                while i <= n_ranks:
-                    tree[i] += w
-                    i += i & (-i)
+                _fenwick_add(tree, rank[m] + 1, b[m])
+                total += b[m]
     return conc, disc, tied
 
 
