@@ -7,7 +7,7 @@ them here. Headers are matched after collapsing white space and case (:func:`nor
 
 from __future__ import annotations
 
-import re
+from survage.data.oppscr_layout import CT_HEADERS, normalise_header
 
 __all__ = [
     "CT_MEASURES",
@@ -17,20 +17,9 @@ __all__ = [
     "canonical_from_header",
 ]
 
-#: canonical name -> exact sheet header (spaces included, as in the sheet).
-CT_SHEET_HEADERS: dict[str, str] = {
-    "l1_hu": "L1_HU_BMD",
-    "tat_area": "TAT Area (cm2)",
-    "total_body_area": "Total Body                Area EA (cm2)",
-    "vat_area": "VAT Area (cm2)",
-    "sat_area": "SAT Area (cm2)",
-    "vat_sat_ratio": "VAT/SAT     Ratio",
-    "muscle_hu": "Muscle HU",
-    "muscle_area": " Muscle Area (cm2)",
-    "l3_smi": "L3 SMI (cm2/m2)",
-    "aoca_agatston": "AoCa        Agatston",
-    "liver_hu": "Liver HU    (Median)",
-}
+#: canonical name -> exact sheet header (spaces included, as in the sheet); derived from the one
+#: layout definition in :mod:`survage.data.oppscr_layout`.
+CT_SHEET_HEADERS: dict[str, str] = {canonical: header for header, canonical in CT_HEADERS.items()}
 
 #: canonical names of the CT measures, in sheet column order (AP to AZ).
 CT_MEASURES: tuple[str, ...] = tuple(CT_SHEET_HEADERS)
@@ -51,9 +40,8 @@ CT_UNITS: dict[str, str] = {
 }
 
 
-def normalize_header(header: str) -> str:
-    """Collapse white-space runs to one space, strip and lower-case a header for matching."""
-    return re.sub(r"\s+", " ", str(header)).strip().casefold()
+#: how headers are matched (collapse white space, lower case): the sheet reader's own rule
+normalize_header = normalise_header
 
 
 _BY_NORMALIZED: dict[str, str] = {normalize_header(h): c for c, h in CT_SHEET_HEADERS.items()}
